@@ -1,0 +1,140 @@
+import net from 'node:net';
+import type { Logger } from '../log/logger.js';
+import { silentLogger } from '../log/logger.js';
+import { wrapOutboundSocket, assertPatched } from './modesl-binding.js';
+import { EslConnection } from './esl-connection.js';
+import { OutboundSession } from './outbound-session.js';
+import { EslTimeoutError } from './errors/esl-timeout-error.js';
+
+/** How the outbound server sets up and hands over each call. */
+export interface OutboundServerOptions {
+  host?: string;
+  /** 0 picks a free port (tests); FreeSWITCH's dialplan uses 8084 by convention. */
+  port: number;
+  /** Runs one call; the session closes when it returns or throws. */
+  handler: (session: OutboundSession) => Promise<void>;
+  logger?: Logger;
+  /**
+   * `linger` seconds after hangup, so the final events (HANGUP_COMPLETE, the last
+   * EXECUTE_COMPLETE) still reach us (b03). `true` = linger without limit (we close).
+   */
+  lingerSeconds?: number | true;
+  /** Deadline for `connect`, `myevents` and `linger` to be answered. */
+  setupTimeoutMs?: number;
+  /** Default deadline for every command/api on a session. */
+  commandTimeoutMs?: number;
+}
+
+/**
+ * The ESL outbound-socket server (FreeSWITCH connects to it for each call that reaches
+ * `socket host:port async full`). Each connection becomes an OutboundSession after
+ * `connect` → CHANNEL_DATA, `myevents` (only this channel's events) and `linger`.
+ */
+export class EslOutboundServer {
+  readonly #opts: Required<Omit<OutboundServerOptions, 'host' | 'logger'>> & { host: string };
+  readonly #log: Logger;
+  readonly #server: net.Server;
+  readonly #sessions = new Set<OutboundSession>();
+  readonly #sockets = new Set<net.Socket>();
+  #closing: Promise<void> | undefined;
+  #idle: (() => void) | undefined;
+
+  constructor(options: OutboundServerOptions) {
+    assertPatched();
+    this.#opts = {
+      host: options.host ?? '127.0.0.1',
+      port: options.port,
+      handler: options.handler,
+      lingerSeconds: options.lingerSeconds ?? 30,
+      setupTimeoutMs: options.setupTimeoutMs ?? 5000,
+      commandTimeoutMs: options.commandTimeoutMs ?? 10_000,
+    };
+    this.#log = options.logger ?? silentLogger();
+    this.#server = net.createServer((socket) => this.#accept(socket));
+  }
+
+  /** Starts listening; resolves with the bound address. */
+  listen(): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.#opts.port, this.#opts.host, () => {
+        this.#server.off('error', reject);
+        const addr = this.#server.address() as net.AddressInfo;
+        resolve({ host: addr.address, port: addr.port });
+      });
+    });
+  }
+
+  /** Calls being handled right now. */
+  get activeSessions(): number {
+    return this.#sessions.size;
+  }
+
+  /**
+   * Stops taking calls and waits for the running ones to end, up to `drainMs`; then closes
+   * what is left. Memoized: every caller gets the same promise.
+   */
+  close(drainMs = 0): Promise<void> {
+    this.#closing ??= (async () => {
+      const stopped = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+      if (this.#sessions.size > 0 && drainMs > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => { this.#idle = resolve; }),
+          new Promise<void>((resolve) => { timer = setTimeout(resolve, drainMs); }),
+        ]);
+        clearTimeout(timer);
+      }
+      for (const s of this.#sockets) s.destroy();
+      await stopped;
+    })();
+    return this.#closing;
+  }
+
+  #accept(socket: net.Socket): void {
+    if (this.#closing) {
+      socket.destroy();
+      return;
+    }
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+    void this.#setUp(socket).catch((err: Error) => {
+      this.#log.error('outbound session setup failed', { err, remote: socket.remoteAddress });
+      socket.destroy();
+    });
+  }
+
+  async #setUp(socket: net.Socket): Promise<void> {
+    let resolveReady!: () => void;
+    const ready = new Promise<void>((resolve) => { resolveReady = resolve; });
+    // modesl sends `connect` at once and calls back when CHANNEL_DATA has arrived.
+    const conn = new EslConnection(wrapOutboundSocket(socket, () => resolveReady()), this.#opts.commandTimeoutMs);
+    const timeoutMs = this.#opts.setupTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      ready,
+      conn.closed.then((info) => { throw new Error(`closed before connect was answered: ${info.reason}`); }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new EslTimeoutError('connect', timeoutMs)), timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    const data = conn.channelData;
+    if (!data) throw new Error('connect was answered without CHANNEL_DATA');
+    const session = new OutboundSession(conn, data);
+    const log = this.#log.child({ callUuid: session.uuid });
+    session.on('protocol-error', (err) => log.warn('malformed ESL frame from FreeSWITCH', { err: err.message }));
+    const linger = this.#opts.lingerSeconds;
+    await session.command('myevents', { timeoutMs });
+    await session.command(linger === true ? 'linger' : `linger ${linger}`, { timeoutMs });
+    this.#sessions.add(session);
+    try {
+      await this.#opts.handler(session);
+    } catch (err) {
+      log.error('call handler failed', { err });
+    } finally {
+      await session.close('call handled').catch(() => undefined);
+      this.#sessions.delete(session);
+      if (this.#sessions.size === 0) this.#idle?.();
+    }
+  }
+}

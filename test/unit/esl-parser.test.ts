@@ -1,0 +1,132 @@
+// The patched modesl parser (patches/modesl+1.2.1.patch) under the inputs that broke the
+// upstream one: frames split at every byte, many frames per chunk, a 32 MB body, and
+// header values with bad percent escapes (an uncaught exception upstream).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createStreamParser, type ParsedFrame } from '../../controller/esl/modesl-binding.js';
+
+/** Plain event body the way FreeSWITCH writes it: Content-Length first (README "Framing"). */
+function plainEvent(headers: Array<[string, string]>, innerBody?: string): string {
+  let body = headers.map(([k, v]) => `${k}: ${v}\n`).join('');
+  if (innerBody !== undefined) body += `Content-Length: ${Buffer.byteLength(innerBody)}\n\n${innerBody}`;
+  else body += '\n';
+  return `Content-Length: ${Buffer.byteLength(body)}\nContent-Type: text/event-plain\n\n${body}`;
+}
+
+function apiResponse(body: string): string {
+  return `Content-Type: api/response\nContent-Length: ${Buffer.byteLength(body)}\n\n${body}`;
+}
+
+const STREAM = [
+  'Content-Type: auth/request\n\n',
+  'Content-Type: command/reply\nReply-Text: +OK accepted\n\n',
+  apiResponse('+OK Status: UP — привіт\n'),
+  plainEvent([
+    ['Event-Name', 'CHANNEL_EXECUTE_COMPLETE'],
+    ['Unique-ID', 'a1b2'],
+    ['Application', 'playback'],
+    ['Application-Response', 'FILE%20PLAYED'],
+    ['Caller-Caller-ID-Name', 'Jos%E9'],
+    ['variable_odd', '100%ZZ%'],
+    ['variable_utf8', '%D0%9E%D0%BB%D1%8F'],
+  ]),
+  plainEvent([['Event-Name', 'BACKGROUND_JOB'], ['Job-UUID', 'job-1']], '+OK 7f00-ümlaut\n'),
+  (() => {
+    const json = JSON.stringify({ 'Event-Name': 'DTMF', 'Unique-ID': 'a1b2', 'DTMF-Digit': '#', _body: 'x' });
+    return `Content-Length: ${Buffer.byteLength(json)}\nContent-Type: text/event-json\n\n${json}`;
+  })(),
+  'Content-Type: text/disconnect-notice\nContent-Length: 67\n\nDisconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n',
+].join('');
+
+function summary(f: ParsedFrame): string {
+  const e = f.event;
+  const parts = [String(f.headers['Content-Type']), String(e.getHeader('Event-Name') ?? ''), String(e.getHeader('Reply-Text') ?? '')];
+  for (const h of ['Caller-Caller-ID-Name', 'variable_odd', 'variable_utf8', 'Job-UUID', 'DTMF-Digit', 'Application-Response']) {
+    const v = e.getHeader(h);
+    if (v !== null) parts.push(`${h}=${String(v)}`);
+  }
+  parts.push(`body=${JSON.stringify(e.getBody())}`);
+  return parts.join('|');
+}
+
+function parseChunks(chunks: Buffer[]): { frames: string[]; errors: Error[] } {
+  const frames: string[] = [];
+  const errors: Error[] = [];
+  const feed = createStreamParser((f) => frames.push(summary(f)), (e) => errors.push(e));
+  for (const c of chunks) feed(c);
+  return { frames, errors };
+}
+
+const bytes = Buffer.from(STREAM, 'utf8');
+const whole = parseChunks([bytes]);
+
+test('parses a stream of mixed frames in one chunk, decoding values FreeSWITCH encoded', () => {
+  assert.equal(whole.errors.length, 0);
+  assert.equal(whole.frames.length, 7);
+  assert.match(whole.frames[2]!, /body="\+OK Status: UP — привіт\\n"/);
+  const exec = whole.frames[3]!;
+  // Jos%E9 is not UTF-8: decoded byte-wise (latin-1), not thrown
+  assert.match(exec, /Caller-Caller-ID-Name=José/);
+  assert.match(exec, /variable_odd=100%ZZ%/);
+  assert.match(exec, /variable_utf8=Оля/);
+  assert.match(exec, /Application-Response=FILE PLAYED/);
+  assert.match(whole.frames[4]!, /Job-UUID=job-1\|body="\+OK 7f00-ümlaut\\n"/);
+  assert.match(whole.frames[5]!, /DTMF-Digit=#/);
+  assert.match(whole.frames[6]!, /^text\/disconnect-notice/);
+});
+
+test('the same frames come out wherever the stream is split in two', () => {
+  for (let i = 1; i < bytes.length; i++) {
+    const r = parseChunks([bytes.subarray(0, i), bytes.subarray(i)]);
+    assert.deepEqual(r.frames, whole.frames, `split at byte ${i}`);
+    assert.equal(r.errors.length, 0);
+  }
+});
+
+test('the same frames come out when fed one byte at a time and in three uneven pieces', () => {
+  const single = parseChunks([...bytes].map((b) => Buffer.from([b])));
+  assert.deepEqual(single.frames, whole.frames);
+  for (let i = 1; i < bytes.length; i += 7) {
+    const j = Math.min(bytes.length - 1, i + 13);
+    const r = parseChunks([bytes.subarray(0, i), bytes.subarray(i, j), bytes.subarray(j)]);
+    assert.deepEqual(r.frames, whole.frames, `split at ${i} and ${j}`);
+  }
+});
+
+test('a 32 MB api body arrives whole and exact from 64 KB chunks', () => {
+  const size = 32 * 1024 * 1024;
+  const body = Buffer.alloc(size, 0x61);
+  body.write('START', 0);
+  body.write('END\n', size - 4);
+  const frame = Buffer.concat([Buffer.from(`Content-Type: api/response\nContent-Length: ${size}\n\n`), body, Buffer.from('Content-Type: command/reply\nReply-Text: +OK after\n\n')]);
+  const got: ParsedFrame[] = [];
+  const feed = createStreamParser((f) => got.push(f));
+  for (let off = 0; off < frame.length; off += 65536) feed(frame.subarray(off, off + 65536));
+  assert.equal(got.length, 2);
+  const b = got[0]!.event.getBody();
+  assert.equal(b.length, size);
+  assert.ok(b.startsWith('START') && b.endsWith('END\n'));
+  assert.equal(got[1]!.event.getHeader('Reply-Text'), '+OK after');
+});
+
+test('a bad Content-Length is reported and the frames after it still parse', () => {
+  const bad = 'Content-Type: api/response\nContent-Length: 12abc\n\n' + 'Content-Type: command/reply\nReply-Text: +OK next\n\n';
+  const r = parseChunks([Buffer.from(bad)]);
+  assert.equal(r.errors.length, 1);
+  assert.match(r.errors[0]!.message, /bad Content-Length "12abc"/);
+  assert.ok(r.frames.some((f) => f.includes('+OK next')));
+});
+
+test('a broken JSON event body is reported, not thrown', () => {
+  const json = '{"Event-Name": "DTMF", ';
+  const r = parseChunks([Buffer.from(`Content-Length: ${json.length}\nContent-Type: text/event-json\n\n${json}` + 'Content-Type: command/reply\nReply-Text: +OK x\n\n')]);
+  assert.equal(r.errors.length, 1);
+  assert.match(r.errors[0]!.message, /bad text\/event-json body/);
+  assert.ok(r.frames.at(-1)!.includes('+OK x'));
+});
+
+test('CRLF line endings are accepted (FreeSWITCH accepts them from clients, a01)', () => {
+  const r = parseChunks([Buffer.from('Content-Type: command/reply\r\nReply-Text: +OK crlf\r\n\r\n')]);
+  assert.equal(r.frames.length, 1);
+  assert.match(r.frames[0]!, /\|\+OK crlf\|/);
+});
