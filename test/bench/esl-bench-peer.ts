@@ -14,8 +14,8 @@ export interface BenchPeer {
 }
 
 export async function startBenchPeer(): Promise<BenchPeer> {
-  let flood = Buffer.alloc(0);
-  let big = Buffer.alloc(0);
+  let flood: Buffer = Buffer.alloc(0);
+  let big: Buffer = Buffer.alloc(0);
   const sockets = new Set<net.Socket>();
   const server = net.createServer((sock) => {
     sockets.add(sock);
