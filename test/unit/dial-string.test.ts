@@ -7,20 +7,18 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ChannelVars,
   UnsafeDialStringError,
   assertDialableNumber,
   assertSingleLine,
-  channelVar,
   dialString,
   eslArg,
   expandDialTemplate,
   originateCommand,
-  sanitizeCallerIdName,
-  sanitizeCallerIdNumber,
   validateEndpoint,
   type DialString,
 } from '../../controller/esl/dial-string.js';
+import { ChannelVars, channelVar } from '../../controller/esl/channel-vars.js';
+import { sanitizeCallerIdName, sanitizeCallerIdNumber } from '../../controller/esl/caller-id.js';
 
 // =============================================================================================
 // A port of the FreeSWITCH parsing involved (signalwire/freeswitch master). Kept close to the C
