@@ -130,3 +130,10 @@ test('CRLF line endings are accepted (FreeSWITCH accepts them from clients, a01)
   assert.equal(r.frames.length, 1);
   assert.match(r.frames[0]!, /\|\+OK crlf\|/);
 });
+
+test('a frame without a body never inherits the body of the frame before it', () => {
+  const event = plainEvent([['Event-Name', 'CUSTOM']]);
+  const r = parseChunks([Buffer.from(event + 'Content-Type: api/response\nContent-Length: x\n\n')]);
+  assert.equal(r.frames.length, 2);
+  assert.match(r.frames[1]!, /^api\/response\|\|\|body=""$/);
+});
