@@ -9,6 +9,7 @@ import {
   ACTIVE_CALLBACK_STATUSES, AGENT_STATES, AGENT_STATUSES, ATTEMPT_RESULTS, createDb, createMigrator,
   ENTRY_KINDS, ENTRY_STATUSES, json, migrateToLatest, type Database, type Db,
 } from '../../controller/db/index.js';
+import { CALLBACK_MODES, STRATEGIES } from '../../controller/config/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 const TABLES = ['agents', 'call_events', 'callback_attempts', 'queue_agents', 'queue_entries', 'queues'];
@@ -85,7 +86,9 @@ describe('migrations', () => {
     assert.deepEqual(await migrateToLatest(db), [], 'nothing left to apply');
   });
 
-  it('agree with the value lists of controller/db/types.ts', async () => {
+  it('agree with the value lists of controller/db/types.ts and the config', async () => {
+    assert.deepEqual(await checkValues(db, 'queues_strategy_check'), [...STRATEGIES].sort());
+    assert.deepEqual(await checkValues(db, 'queues_callback_mode_check'), [...CALLBACK_MODES].sort());
     assert.deepEqual(await checkValues(db, 'queue_entries_kind_check'), [...ENTRY_KINDS].sort());
     assert.deepEqual(await checkValues(db, 'queue_entries_status_check'), [...ENTRY_STATUSES].sort());
     assert.deepEqual(await checkValues(db, 'agents_status_check'), [...AGENT_STATUSES].sort());

@@ -1,0 +1,83 @@
+// Schema of the YAML configuration file, with its defaults. Objects are strict: an unknown key
+// is an error, because a misspelt key silently falling back to its default is the worst kind
+// of config bug. Secrets are not part of this schema at all (they come from the environment).
+import { z } from 'zod';
+import {
+  absolutePath, dialString, host, identifier, label, language, nonNegativeInt, port, positiveInt,
+} from './fields.js';
+import { queueSchema, retryDelays } from './queue-schema.js';
+
+const hostPort = (defaultHost: string, defaultPort: number) =>
+  z.strictObject({ host: host().default(defaultHost), port: port().default(defaultPort) });
+
+const node = z.strictObject({
+  name: identifier(),
+  host: host(),
+  eslPort: port().min(1, { error: 'expected a port number (1-65535)' }).default(8021),
+});
+
+const DEFAULT_NODES = [{ name: 'fs1', host: '127.0.0.1', eslPort: 8021 }];
+
+const freeswitch = z.strictObject({
+  nodes: z.array(node).min(1, { error: 'expected at least one FreeSWITCH node' }).default(DEFAULT_NODES),
+  // Defaults to the first node (resolve.ts); must name one of `nodes` (cross-checks.ts).
+  defaultNode: identifier().optional(),
+});
+
+const controller = z.strictObject({
+  // 127.0.0.1 by default: whoever reaches the outbound-socket port can pose as FreeSWITCH, so
+  // opening it to the network is a deliberate act (docker-compose sets 0.0.0.0).
+  listen: hostPort('127.0.0.1', 8084).prefault({}),
+  http: hostPort('127.0.0.1', 8085).prefault({}),
+  drainTimeoutSeconds: nonNegativeInt().default(300),
+});
+
+const worker = z.strictObject({
+  concurrency: positiveInt().default(10),
+  reconcileIntervalSeconds: positiveInt().default(30),
+  http: hostPort('127.0.0.1', 8086).prefault({}),
+});
+
+const prompts = z.strictObject({
+  directory: absolutePath().default('/usr/share/freeswitch/sounds/qcb'),
+  defaultLanguage: language().default('en'),
+});
+
+const retry = z.strictObject({
+  attempts: positiveInt().default(3),
+  delaySeconds: retryDelays().default(300),
+  expiryMinutes: positiveInt().default(240),
+});
+
+const tier = z.strictObject({
+  queue: identifier(),
+  level: positiveInt().default(1),
+  position: positiveInt().default(1),
+});
+
+const agent = z.strictObject({
+  id: identifier(),
+  name: label().optional(),
+  contact: dialString(),
+  tiers: z.array(tier).default([]),
+  wrapUpSeconds: nonNegativeInt().nullable().default(null),
+  ringTimeoutSeconds: positiveInt().nullable().default(null),
+  maxNoAnswer: nonNegativeInt().default(3),
+  busyDelaySeconds: nonNegativeInt().default(60),
+  rejectDelaySeconds: nonNegativeInt().default(10),
+  noAnswerDelaySeconds: nonNegativeInt().default(60),
+});
+
+/** The whole YAML file. */
+export const fileSchema = z.strictObject({
+  freeswitch: freeswitch.prefault({}),
+  controller: controller.prefault({}),
+  worker: worker.prefault({}),
+  prompts: prompts.prefault({}),
+  retry: retry.prefault({}),
+  queues: z.array(queueSchema).min(1, { error: 'expected at least one queue' }),
+  agents: z.array(agent).default([]),
+});
+
+export type FileInput = z.output<typeof fileSchema>;
+export type AgentInput = FileInput['agents'][number];

@@ -1,0 +1,129 @@
+// The configuration every part of the program reads: resolved (all defaults filled in,
+// cross-references checked) and deeply frozen. Written out by hand, not inferred from the zod
+// schema, so it reads as documentation and the schema can change shape without the readers
+// noticing. docs/configuration.md describes each key.
+import type { LogFormat, LogLevel, NodeEnv } from './env.js';
+import type { CALLBACK_MODES, OFFER_PROMPTS, STRATEGIES } from './queue-schema.js';
+import type { LANGUAGES } from './fields.js';
+import type { Secrets } from './secrets.js';
+
+export type Language = (typeof LANGUAGES)[number];
+export type Strategy = (typeof STRATEGIES)[number];
+export type CallbackMode = (typeof CALLBACK_MODES)[number];
+export type OfferPrompt = (typeof OFFER_PROMPTS)[number];
+
+export interface HostPort {
+  readonly host: string;
+  /** 0 = any free port (tests). */
+  readonly port: number;
+}
+
+export interface FreeswitchNode {
+  readonly name: string;
+  readonly host: string;
+  readonly eslPort: number;
+  /** The env var consulted first for this node's ESL password (then ESL_PASSWORD). */
+  readonly eslPasswordEnv: string;
+}
+
+export interface RetryPolicy {
+  /** Total tries for one callback, the first included. */
+  readonly attempts: number;
+  /** Delay before retry n is `delaysSeconds[min(n-1, length-1)]`: the last one repeats. */
+  readonly delaysSeconds: readonly number[];
+}
+
+export interface NumberRules {
+  readonly minLength: number;
+  readonly maxLength: number;
+  /** Regex sources; a number must match one of them in full (they are anchored at use). */
+  readonly allow: readonly string[];
+  readonly blockedPrefixes: readonly string[];
+}
+
+export interface CallbackConfig {
+  readonly mode: CallbackMode;
+  readonly offerAfterSeconds: number;
+  readonly offerKey: string;
+  readonly reofferAfterCancel: boolean;
+  readonly readBack: boolean;
+  readonly offerPrompt: OfferPrompt;
+  /** Caller ID number on the customer leg; null leaves it to the gateway. */
+  readonly callerIdNumber: string | null;
+  readonly callerIdName: string;
+  /** Customer dial string with `{number}`; null only when mode is `off`. */
+  readonly dialTemplate: string | null;
+  readonly numberRules: NumberRules;
+  readonly retry: RetryPolicy;
+  readonly expiryMinutes: number;
+  readonly menuTimeoutSeconds: number;
+  readonly menuMaxTries: number;
+  readonly entryMaxTries: number;
+}
+
+export type OverflowTarget =
+  | { readonly action: 'queue'; readonly queue: string }
+  | { readonly action: 'transfer'; readonly extension: string; readonly dialplan: 'XML'; readonly context: string }
+  | { readonly action: 'hangup' };
+
+export interface QueueConfig {
+  readonly name: string;
+  readonly extension: string;
+  readonly displayName: string;
+  readonly language: Language;
+  readonly strategy: Strategy;
+  /** Prompt name or file/stream; null plays no greeting. */
+  readonly greeting: string | null;
+  readonly holdMusic: string;
+  readonly agentRingTimeoutSeconds: number;
+  readonly wrapUpSeconds: number;
+  /** null: no limit (and then `overflow` is null too). */
+  readonly maxWaitSeconds: number | null;
+  readonly overflow: OverflowTarget | null;
+  readonly callback: CallbackConfig;
+  readonly announce: {
+    /** null: position is not announced. */
+    readonly positionEverySeconds: number | null;
+    readonly estimatedWait: boolean;
+  };
+  /** Prompt name → file, overriding the language set for this queue. */
+  readonly prompts: Readonly<Record<string, string>>;
+}
+
+export interface Tier {
+  readonly queue: string;
+  readonly level: number;
+  readonly position: number;
+}
+
+export interface AgentConfig {
+  readonly id: string;
+  readonly name: string;
+  readonly contact: string;
+  readonly tiers: readonly Tier[];
+  /** null: the queue's wrapUpSeconds. */
+  readonly wrapUpSeconds: number | null;
+  /** null: the queue's agentRingTimeoutSeconds. */
+  readonly ringTimeoutSeconds: number | null;
+  /** No-answers in a row before the agent is put on break; 0 = never. */
+  readonly maxNoAnswer: number;
+  readonly busyDelaySeconds: number;
+  readonly rejectDelaySeconds: number;
+  readonly noAnswerDelaySeconds: number;
+}
+
+/** The whole configuration, as handed out by loadConfig(). */
+export interface Config {
+  readonly nodeEnv: NodeEnv;
+  readonly log: { readonly level: LogLevel; readonly format: LogFormat | undefined };
+  /** The YAML file this was read from (undefined when parsed from text). */
+  readonly configPath: string | undefined;
+  readonly secrets: Secrets;
+  readonly freeswitch: { readonly nodes: readonly FreeswitchNode[]; readonly defaultNode: string };
+  readonly controller: { readonly listen: HostPort; readonly http: HostPort; readonly drainTimeoutSeconds: number };
+  readonly worker: { readonly concurrency: number; readonly reconcileIntervalSeconds: number; readonly http: HostPort };
+  readonly prompts: { readonly directory: string; readonly defaultLanguage: Language };
+  readonly retry: RetryPolicy & { readonly expiryMinutes: number };
+  readonly queues: readonly QueueConfig[];
+  readonly agents: readonly AgentConfig[];
+}
