@@ -1,0 +1,191 @@
+// Postgres side of the caller's session (CallEntryStore): the entry and its place, the
+// callback conversion, abandon, overflow, and the event log. Each method is one transaction.
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { CallEntryStore, CommitResult, EnteredQueue, EnterQueueInput } from '../callflow/ports.js';
+import type { Database } from './types.js';
+import { json } from './json.js';
+
+const UNIQUE_VIOLATION = '23505';
+
+/** Entries the caller still holds a place with while on the line. */
+const WAITING = ['waiting', 'offering'] as const;
+
+export class PgCallEntryStore implements CallEntryStore {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async enterQueue(input: EnterQueueInput): Promise<EnteredQueue> {
+    return this.#db.transaction().execute(async (tx) => {
+      const existingCallbackId = input.callbackCandidate ? await activeCallback(tx, input.queueId, input.callbackCandidate) : null;
+      // Same channel already queued here: the controller restarted and the dialplan fallback
+      // sent the caller back (design.md §6). Keep the place.
+      const mine = await tx.selectFrom('queue_entries').select(['id', 'arrived_at', 'status'])
+        .where('queue_id', '=', input.queueId).where('channel_uuid', '=', input.channelUuid)
+        .where('kind', '=', 'live').where('status', 'in', [...WAITING, 'dispatching'])
+        .orderBy('id', 'desc').limit(1).forUpdate().executeTakeFirst();
+      if (mine) {
+        if (mine.status === 'offering') {
+          await tx.updateTable('queue_entries').set({ status: 'waiting' }).where('id', '=', mine.id).execute();
+        }
+        await logIn(tx, mine.id, input.queueId, 'call.resumed', { channelUuid: input.channelUuid });
+        return entered(mine.id, mine.arrived_at, true, existingCallbackId);
+      }
+      // Overflowed from another of our queues (a dialplan transfer to this queue's
+      // extension): the caller keeps the place they had there.
+      const from = await tx.selectFrom('queue_entries').select(['id', 'place', 'arrived_at'])
+        .where('channel_uuid', '=', input.channelUuid).where('status', '=', 'overflowed')
+        .orderBy('id', 'desc').limit(1).executeTakeFirst();
+      const row = await tx.insertInto('queue_entries').values({
+        queue_id: input.queueId,
+        kind: 'live',
+        status: 'waiting',
+        channel_uuid: input.channelUuid,
+        fs_node: input.fsNode,
+        caller_number: input.callerNumber,
+        caller_name: input.callerName,
+        ...(from ? { place: from.place, arrived_at: from.arrived_at, overflowed_from_id: from.id } : {}),
+      }).returning(['id', 'arrived_at', 'place']).executeTakeFirstOrThrow();
+      await logIn(tx, row.id, input.queueId, 'call.entered', { place: row.place, overflowedFrom: from?.id ?? null });
+      // An overflowed caller keeps the place but starts this queue's timers afresh, and hears
+      // this queue's greeting (it says "press 2" in the two-queue pattern): not "resumed".
+      return entered(row.id, row.arrived_at, false, existingCallbackId, from ? 0 : undefined);
+    });
+  }
+
+  async setStatus(entryId: string, status: 'waiting' | 'offering'): Promise<void> {
+    await this.#db.updateTable('queue_entries').set({ status })
+      .where('id', '=', entryId).where('kind', '=', 'live').where('status', 'in', [...WAITING]).execute();
+  }
+
+  async convertToCallback(entryId: string, number: string, policy: { maxAttempts: number; expiryMinutes: number }): Promise<CommitResult> {
+    try {
+      return await this.#db.transaction().execute(async (tx) => {
+        const row = await tx.updateTable('queue_entries').set({
+          kind: 'callback',
+          status: 'callback_pending',
+          callback_number: number,
+          callback_requested_at: sql<Date>`now()`,
+          next_attempt_at: sql<Date>`now()`,
+          attempts: 0,
+          max_attempts: policy.maxAttempts,
+          expires_at: sql<Date>`now() + make_interval(mins => ${policy.expiryMinutes})`,
+        }).where('id', '=', entryId).where('kind', '=', 'live').where('status', 'in', [...WAITING])
+          .returning(['queue_id', 'place']).executeTakeFirst();
+        if (!row) return { ok: false, reason: 'entry is no longer waiting' } as const;
+        await logIn(tx, entryId, row.queue_id, 'call.callback_committed', { number, place: row.place });
+        return { ok: true, duplicateOf: null } as const;
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) return { ok: false, reason: (err as Error).message };
+      // The number already has an active callback in this queue: that one stands and this
+      // live entry ends (no second row; design.md §5 dedupe).
+      return this.#db.transaction().execute(async (tx) => {
+        const live = await tx.selectFrom('queue_entries').select(['queue_id']).where('id', '=', entryId).executeTakeFirstOrThrow();
+        const dup = await activeCallback(tx, live.queue_id, number);
+        await endLive(tx, entryId, 'cancelled', 'duplicate_callback');
+        await logIn(tx, entryId, live.queue_id, 'call.callback_duplicate', { number, existing: dup });
+        return { ok: true, duplicateOf: dup } as const;
+      });
+    }
+  }
+
+  async abandon(entryId: string, hangupCause: string): Promise<void> {
+    await this.#db.transaction().execute(async (tx) => {
+      const row = await tx.selectFrom('queue_entries').select(['queue_id', 'status', 'callback_number', 'callback_requested_at', 'arrived_at'])
+        .where('id', '=', entryId).forUpdate().executeTakeFirst();
+      if (!row || !(WAITING as readonly string[]).includes(row.status)) return;
+      const waited = Math.round((Date.now() - row.arrived_at.getTime()) / 1000);
+      if (row.callback_requested_at && row.callback_number) {
+        // This caller had taken over their own pending callback: hanging up must not lose it.
+        await tx.updateTable('queue_entries').set({ kind: 'callback', status: 'callback_pending', channel_uuid: null, next_attempt_at: sql<Date>`now()` })
+          .where('id', '=', entryId).execute();
+        await logIn(tx, entryId, row.queue_id, 'call.callback_restored', { hangupCause, waitedSeconds: waited });
+        return;
+      }
+      await endLive(tx, entryId, 'abandoned', 'caller_hangup');
+      await logIn(tx, entryId, row.queue_id, 'call.abandoned', { hangupCause, waitedSeconds: waited });
+    });
+  }
+
+  async keepExistingCallback(liveEntryId: string, callbackEntryId: string): Promise<void> {
+    await this.#db.transaction().execute(async (tx) => {
+      const row = await endLive(tx, liveEntryId, 'cancelled', 'kept_existing_callback');
+      if (row) await logIn(tx, liveEntryId, row.queue_id, 'call.existing_callback_kept', { callbackEntryId });
+    });
+  }
+
+  async takeOverCallback(liveEntryId: string, callbackEntryId: string, channelUuid: string, fsNode: string): Promise<string | null> {
+    return this.#db.transaction().execute(async (tx) => {
+      // Only a callback nobody is dialling yet can be taken over.
+      const cb = await tx.updateTable('queue_entries')
+        .set({ kind: 'live', status: 'waiting', channel_uuid: channelUuid, fs_node: fsNode, next_attempt_at: null })
+        .where('id', '=', callbackEntryId).where('kind', '=', 'callback').where('status', '=', 'callback_pending')
+        .returning(['queue_id', 'place']).executeTakeFirst();
+      if (!cb) return null;
+      await endLive(tx, liveEntryId, 'cancelled', 'took_over_callback');
+      await logIn(tx, callbackEntryId, cb.queue_id, 'call.existing_callback_taken_over', { liveEntryId, place: cb.place });
+      return callbackEntryId;
+    });
+  }
+
+  async overflow(entryId: string, toQueueId: string | null): Promise<EnteredQueue | null> {
+    return this.#db.transaction().execute(async (tx) => {
+      const row = await tx.selectFrom('queue_entries').selectAll().where('id', '=', entryId).forUpdate().executeTakeFirst();
+      if (!row || !(WAITING as readonly string[]).includes(row.status)) return null;
+      await endLive(tx, entryId, 'overflowed', 'max_wait');
+      await logIn(tx, entryId, row.queue_id, 'call.overflowed', { to: toQueueId });
+      if (!toQueueId) return null;
+      const next = await tx.insertInto('queue_entries').values({
+        queue_id: toQueueId, kind: 'live', status: 'waiting', place: row.place, arrived_at: row.arrived_at,
+        channel_uuid: row.channel_uuid, fs_node: row.fs_node, caller_number: row.caller_number, caller_name: row.caller_name,
+        overflowed_from_id: row.id,
+      }).returning(['id', 'arrived_at']).executeTakeFirstOrThrow();
+      await logIn(tx, next.id, toQueueId, 'call.entered', { place: row.place, overflowedFrom: row.id });
+      return entered(next.id, next.arrived_at, false, null, 0);
+    });
+  }
+
+  async position(entryId: string): Promise<number> {
+    const r = await sql<{ ahead: string }>`
+      select count(*)::text as ahead from queue_entries e, queue_entries me
+      where me.id = ${entryId} and e.queue_id = me.queue_id and e.place < me.place
+        and (e.status in ('waiting', 'offering', 'dispatching')
+             or (e.status = 'callback_pending' and (e.next_attempt_at is null or e.next_attempt_at <= now())))`.execute(this.#db);
+    return Number(r.rows[0]?.ahead ?? 0);
+  }
+
+  async log(entryId: string | null, queueId: string, eventType: string, details: Readonly<Record<string, unknown>> = {}): Promise<void> {
+    await logIn(this.#db, entryId, queueId, eventType, details);
+  }
+}
+
+async function activeCallback(tx: Transaction<Database>, queueId: string, number: string): Promise<string | null> {
+  const r = await tx.selectFrom('queue_entries').select('id').where('queue_id', '=', queueId)
+    .where('kind', '=', 'callback').where('callback_number', '=', number)
+    .where('status', 'in', ['callback_pending', 'dispatching', 'callback_dialing', 'connected']).executeTakeFirst();
+  return r?.id ?? null;
+}
+
+async function endLive(tx: Transaction<Database>, entryId: string, status: 'abandoned' | 'cancelled' | 'overflowed', reason: string): Promise<{ queue_id: string } | undefined> {
+  return tx.updateTable('queue_entries').set({ status, ended_at: sql<Date>`now()`, end_reason: reason })
+    .where('id', '=', entryId).where('kind', '=', 'live').where('status', 'in', [...WAITING])
+    .returning('queue_id').executeTakeFirst();
+}
+
+async function logIn(db: Kysely<Database>, entryId: string | null, queueId: string, eventType: string, details: Readonly<Record<string, unknown>>): Promise<void> {
+  await db.insertInto('call_events').values({ entry_id: entryId, queue_id: queueId, event_type: eventType, details: json(details) }).execute();
+}
+
+/** `waitedSeconds` defaults to the time since arrival (a resumed entry's timers go on). */
+function entered(entryId: string, arrivedAt: Date, resumed: boolean, existingCallbackId: string | null, waitedSeconds?: number): EnteredQueue {
+  return {
+    entryId,
+    arrivedAt,
+    resumed,
+    waitedSeconds: waitedSeconds ?? Math.max(0, Math.round((Date.now() - arrivedAt.getTime()) / 1000)),
+    existingCallbackId,
+  };
+}
