@@ -91,7 +91,7 @@ const announce = z.strictObject({
   estimatedWait: z.boolean().default(false),
 });
 
-const promptName = z.string().regex(/^[a-z][a-z0-9_]*$/, { error: 'expected a prompt name (lower-case letters, digits, "_")' });
+const promptName = z.string().regex(/^[a-z][a-z0-9_-]*$/, { error: 'expected a prompt id from prompts/manifest.json (lower-case letters, digits, "-", "_")' });
 
 /** One queue as written in the YAML file. */
 export const queueSchema = z.strictObject({

@@ -39,7 +39,7 @@ describe('config: the shipped example', () => {
     assert.equal(second.extension, '8001');
     assert.equal(second.callback.mode, 'both');
     assert.equal(second.callback.offerKey, '2');
-    assert.equal(second.greeting, 'greeting_press_2');
+    assert.equal(second.greeting, 'greeting-callback');
     assert.equal(second.callback.dialTemplate, 'sofia/gateway/pstn/{number}');
     assert.equal(second.callback.expiryMinutes, 120);
     assert.deepEqual(second.callback.retry, { attempts: 3, delaysSeconds: [120, 600] });
