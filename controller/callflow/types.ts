@@ -42,6 +42,12 @@ export type NumberRejection = 'empty' | 'not_digits' | 'too_short' | 'too_long' 
 /** Timers the flow runs; each is started and cancelled by effects, and fires an event. */
 export type TimerName = 'offer' | 'max_wait' | 'announce';
 
+/*
+ * `callerNumber` (waiting, existing_callback, menu, number_entry, committing): the caller's own
+ * number from entry_ready (usable for a callback, or null), kept so that a later offer reads it
+ * back again even after the caller typed another number and cancelled.
+ */
+
 /** The menu in which the caller confirms (`*`), changes (`0`) or cancels (`#`). */
 export interface MenuContext {
   /** The number a callback would go to; null when the caller has none usable yet. */
@@ -56,17 +62,22 @@ export type FlowState =
   /** Answering and playing the greeting; the entry is being created. */
   | { readonly kind: 'entering' }
   /** In the queue with hold music; waiting for an agent, a key or a timer. */
-  | { readonly kind: 'waiting'; readonly entry: FlowEntry; readonly offersMade: number }
+  | { readonly kind: 'waiting'; readonly entry: FlowEntry; readonly offersMade: number; readonly callerNumber: string | null }
   /** The caller has an active callback in this queue: told so, asked to keep it. */
-  | { readonly kind: 'existing_callback'; readonly entry: FlowEntry; readonly callbackEntryId: string; readonly tries: number }
+  | { readonly kind: 'existing_callback'; readonly entry: FlowEntry; readonly callbackEntryId: string; readonly tries: number; readonly callerNumber: string | null }
   /** The callback menu is playing / waiting for `*`, `0` or `#`. */
-  | { readonly kind: 'menu'; readonly entry: FlowEntry; readonly menu: MenuContext; readonly offersMade: number }
+  | { readonly kind: 'menu'; readonly entry: FlowEntry; readonly menu: MenuContext; readonly offersMade: number; readonly callerNumber: string | null }
   /** The caller is typing a number, ended by `#`. */
-  | { readonly kind: 'number_entry'; readonly entry: FlowEntry; readonly menu: MenuContext; readonly offersMade: number }
+  | { readonly kind: 'number_entry'; readonly entry: FlowEntry; readonly menu: MenuContext; readonly offersMade: number; readonly callerNumber: string | null }
   /** `*` pressed: the callback is being committed; nothing is said until it is. */
-  | { readonly kind: 'committing'; readonly entry: FlowEntry; readonly number: string; readonly offersMade: number; readonly hungUp: boolean }
-  /** Committed: "thank you", then hang up. */
-  | { readonly kind: 'thanking'; readonly entry: FlowEntry }
+  | {
+    readonly kind: 'committing'; readonly entry: FlowEntry; readonly number: string; readonly offersMade: number; readonly hungUp: boolean;
+    readonly callerNumber: string | null;
+    /** The max_wait timer fired while committing: if the commit fails, the caller overflows instead of waiting on. */
+    readonly maxWaitExpired: boolean;
+  }
+  /** Committed: "thank you", then hang up. `outcome`: a new callback, or the existing one kept. */
+  | { readonly kind: 'thanking'; readonly entry: FlowEntry; readonly outcome: 'callback' | 'kept_existing_callback' }
   /** Being transferred to the overflow target. */
   | { readonly kind: 'overflowing'; readonly entry: FlowEntry }
   /** Connected to an agent by dispatch (uuid_bridge ended our socket app): only hangup matters. */

@@ -1,0 +1,98 @@
+// The outbound-socket handler: for each call FreeSWITCH hands us, find its queue, read the
+// caller ID safely, and run a CallSession. An unknown queue gets a log line and a polite
+// goodbye, never a crash.
+import type { Logger } from '../log/logger.js';
+import type { Config, QueueConfig } from '../config/types.js';
+import type { OutboundSession } from '../esl/outbound-session.js';
+import { sanitizeCallerIdName, sanitizeCallerIdNumber } from '../esl/caller-id.js';
+import { usableCallerNumber } from '../queue/number-rules.js';
+import type { CallEntryStore } from './ports.js';
+import type { FlowOutcome } from './types.js';
+import { CallSession } from './call-session.js';
+import { playbackArg, type PromptSet } from './prompt-files.js';
+
+export interface CallControllerOptions {
+  readonly config: Config;
+  readonly store: CallEntryStore;
+  readonly logger: Logger;
+  readonly timeScale?: number;
+  readonly commandTimeoutMs?: number;
+  /** Told about every finished call (metrics, tests). */
+  readonly onCallEnded?: (info: { queue: string | null; outcome: FlowOutcome | 'unknown_queue'; channelUuid: string }) => void;
+}
+
+/** Channel variables the dialplan may set to name the queue (freeswitch/dialplan). */
+const QUEUE_VARIABLES = ['qcb_queue', 'queue_extension'];
+
+/** Finds the queue a call is for: a channel variable first, else the destination number. */
+export function resolveQueue(config: Config, channel: OutboundSession): QueueConfig | undefined {
+  const data = channel.channelData;
+  for (const v of QUEUE_VARIABLES) {
+    const value = data.variable(v);
+    if (!value) continue;
+    const q = config.queues.find((x) => x.name === value || x.extension === value);
+    if (q) return q;
+  }
+  const dest = data.header('Caller-Destination-Number') ?? data.variable('destination_number');
+  return dest ? config.queues.find((x) => x.extension === dest) : undefined;
+}
+
+/** The prompt set of a queue. */
+export function promptSetFor(config: Config, queue: QueueConfig): PromptSet {
+  return { directory: config.prompts.directory, language: queue.language, overrides: queue.prompts };
+}
+
+/** Builds the EslOutboundServer handler. */
+export function createCallHandler(options: CallControllerOptions): (channel: OutboundSession) => Promise<void> {
+  const { config } = options;
+  const byName = new Map(config.queues.map((q) => [q.name, q]));
+  return async (channel) => {
+    const data = channel.channelData;
+    const log = options.logger.child({ callUuid: channel.uuid });
+    const queue = resolveQueue(config, channel);
+    if (!queue) {
+      log.warn('call for an unknown queue: saying goodbye', {
+        destination: data.header('Caller-Destination-Number'),
+        queueVariables: QUEUE_VARIABLES.map((v) => data.variable(v) ?? null),
+      });
+      await politeGoodbye(config, channel).catch(() => undefined);
+      options.onCallEnded?.({ queue: null, outcome: 'unknown_queue', channelUuid: channel.uuid });
+      return;
+    }
+    const rawNumber = data.header('Caller-Caller-ID-Number') ?? null;
+    const sanitized = sanitizeCallerIdNumber(rawNumber ?? '');
+    const callerNumber = sanitized ? usableCallerNumber(sanitized, queue.callback.numberRules) : null;
+    const session = new CallSession({
+      channel,
+      queue,
+      queueByName: (name) => byName.get(name),
+      store: options.store,
+      prompts: (q) => promptSetFor(config, q),
+      fsNode: nodeOf(config, channel),
+      logger: log.child({ queue: queue.name }),
+      callerNumber,
+      // Stored as data only (never put in a command): cut to a sane length.
+      callerNumberRaw: rawNumber === null ? null : rawNumber.slice(0, 64),
+      callerName: sanitizeCallerIdName(data.header('Caller-Caller-ID-Name') ?? ''),
+      timeScale: options.timeScale,
+      commandTimeoutMs: options.commandTimeoutMs,
+    });
+    const outcome = await session.run();
+    log.info('call ended', { queue: queue.name, outcome, entryId: session.entryId });
+    options.onCallEnded?.({ queue: queue.name, outcome, channelUuid: channel.uuid });
+  };
+}
+
+/** The FreeSWITCH node a call came from: `qcb_node` from the dialplan, the switch's name, or the default. */
+function nodeOf(config: Config, channel: OutboundSession): string {
+  const names = config.freeswitch.nodes.map((n) => n.name);
+  const candidates = [channel.channelData.variable('qcb_node'), channel.channelData.header('FreeSWITCH-Switchname'), channel.channelData.header('FreeSWITCH-Hostname')];
+  return candidates.find((c): c is string => c !== undefined && names.includes(c)) ?? config.freeswitch.defaultNode;
+}
+
+async function politeGoodbye(config: Config, channel: OutboundSession): Promise<void> {
+  await channel.execute('answer');
+  const set: PromptSet = { directory: config.prompts.directory, language: config.prompts.defaultLanguage, overrides: {} };
+  await channel.execute('playback', playbackArg(set, ['all-busy-goodbye']), { timeoutMs: 60_000 });
+  await channel.hangup('NORMAL_CLEARING');
+}

@@ -1,0 +1,387 @@
+// One caller's session: feeds FreeSWITCH events and effect results into the pure flow
+// (transition.ts) and carries out the effects it returns, in order. Owns the timers and the
+// audio; cancels all of them when the call ends and never writes to a dead channel.
+import type { Logger } from '../log/logger.js';
+import type { QueueConfig } from '../config/types.js';
+import type { OutboundSession } from '../esl/outbound-session.js';
+import type { EslEvent } from '../esl/esl-event.js';
+import { assertSingleLine } from '../esl/wire-text.js';
+import { checkCallbackNumber } from '../queue/number-rules.js';
+import type { CallEntryStore, EnteredQueue } from './ports.js';
+import type { FlowEffect, FlowEvent, FlowOutcome, FlowState, TimerName } from './types.js';
+import { initialState, transition } from './transition.js';
+import { toFlowQueue } from './flow-queue.js';
+import { ChannelMedia, menuArgs, numberArgs, readMenuResult } from './channel-media.js';
+import { playbackArg, type PromptSet } from './prompt-files.js';
+import { quantityPrompts } from './number-speech.js';
+
+export interface CallSessionOptions {
+  readonly channel: OutboundSession;
+  readonly queue: QueueConfig;
+  /** Other queues by name, for overflow into one of ours (the caller keeps the place). */
+  readonly queueByName: (name: string) => QueueConfig | undefined;
+  readonly store: CallEntryStore;
+  readonly prompts: (queue: QueueConfig) => PromptSet;
+  readonly fsNode: string;
+  readonly logger: Logger;
+  /** The caller's number if usable for a callback (already checked against the queue's rules). */
+  readonly callerNumber: string | null;
+  readonly callerNumberRaw: string | null;
+  readonly callerName: string | null;
+  /** Deadline for api calls on the channel. */
+  readonly commandTimeoutMs?: number;
+  /** Multiplies every flow timer (tests run the flow faster). Default 1. */
+  readonly timeScale?: number;
+}
+
+/** Upper bound for one prompt or menu round; hold music is not bounded. */
+const MAX_PROMPT_MS = 10 * 60_000;
+const HOLD_MUSIC_MS = 7 * 24 * 3600_000;
+
+export class CallSession {
+  readonly #o: CallSessionOptions;
+  #log: Logger;
+  readonly #media: ChannelMedia;
+  #queue: QueueConfig;
+  #flowQueue;
+  #state: FlowState = initialState();
+  #entryId: string | null = null;
+  readonly #timers = new Map<TimerName, NodeJS.Timeout>();
+  readonly #inbox: FlowEvent[] = [];
+  #running = false;
+  /** Bumped by stop_audio: completions of audio started before it are stale. */
+  #audioGeneration = 0;
+  #collectingDigits: string[] | null = null;
+  #socketAppEnded = false;
+  #logChain: Promise<void> = Promise.resolve();
+  readonly #ended: Promise<FlowOutcome>;
+  #resolveEnded!: (o: FlowOutcome) => void;
+
+  constructor(options: CallSessionOptions) {
+    this.#o = options;
+    this.#queue = options.queue;
+    this.#flowQueue = toFlowQueue(options.queue);
+    this.#log = options.logger;
+    this.#media = new ChannelMedia(options.channel, options.commandTimeoutMs ?? 5000);
+    this.#ended = new Promise((r) => { this.#resolveEnded = r; });
+  }
+
+  /** The entry holding this caller's place (changes on take-over and overflow). */
+  get entryId(): string | null {
+    return this.#entryId;
+  }
+
+  /** Runs the call to its end; resolves with how it ended. */
+  async run(): Promise<FlowOutcome> {
+    const ch = this.#o.channel;
+    ch.on('hangup', (cause) => this.#dispatch({ type: 'hangup', cause }));
+    ch.on('dtmf', (digit) => this.#onDtmf(digit));
+    ch.on('event', (ev) => this.#onChannelEvent(ev));
+    try {
+      if (ch.isHungUp) return 'abandoned';
+      await ch.execute('answer');
+      // Nothing the caller presses may end a prompt by itself; keys are read as events.
+      await ch.execute('set', 'playback_terminators=none');
+      const entered = await this.#o.store.enterQueue({
+        queueId: this.#queue.name,
+        channelUuid: ch.uuid,
+        fsNode: this.#o.fsNode,
+        callerNumber: this.#o.callerNumberRaw,
+        callerName: this.#o.callerName,
+        callbackCandidate: this.#o.callerNumber,
+      });
+      this.#enter(entered);
+    } catch (err) {
+      if (ch.isHungUp) this.#dispatch({ type: 'hangup', cause: ch.hangupCause ?? 'NORMAL_CLEARING' });
+      else {
+        this.#log.error('could not queue the caller', { err });
+        this.#finish('error');
+        await ch.hangup('TEMPORARY_FAILURE').catch(() => undefined);
+      }
+    }
+    const outcome = await this.#ended;
+    await this.#logChain;
+    return outcome;
+  }
+
+  #enter(entered: EnteredQueue): void {
+    this.#entryId = entered.entryId;
+    this.#log = this.#o.logger.child({ entryId: entered.entryId, queue: this.#queue.name });
+    this.#dispatch({
+      type: 'entry_ready',
+      entry: { entryId: entered.entryId, arrivedAt: entered.arrivedAt },
+      callerNumber: this.#o.callerNumber,
+      existingCallbackId: entered.existingCallbackId,
+      resumed: entered.resumed,
+      waitedSeconds: entered.waitedSeconds,
+    });
+  }
+
+  #dispatch(event: FlowEvent): void {
+    this.#inbox.push(event);
+    if (!this.#running) void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    try {
+      while (this.#inbox.length > 0) {
+        const event = this.#inbox.shift()!;
+        const { state, effects } = transition(this.#flowQueue, this.#state, event);
+        this.#state = state;
+        for (const effect of effects) {
+          try {
+            await this.#run(effect);
+          } catch (err) {
+            this.#onEffectError(effect, err);
+          }
+        }
+        if (state.kind === 'ended') this.#finish(state.outcome);
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  #onEffectError(effect: FlowEffect, err: unknown): void {
+    if (this.#o.channel.isHungUp) return; // the hangup event follows and ends the flow
+    this.#log.error('call flow effect failed', { effect: effect.type, err });
+  }
+
+  #finish(outcome: FlowOutcome): void {
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+    this.#resolveEnded(outcome);
+  }
+
+  /** True while apps may still be sent to the channel. */
+  get #live(): boolean {
+    return !this.#o.channel.isHungUp && !this.#socketAppEnded;
+  }
+
+  async #run(effect: FlowEffect): Promise<void> {
+    const store = this.#o.store;
+    switch (effect.type) {
+      case 'log':
+        this.#appendLog(`call.${effect.event}`, effect.details);
+        return;
+      case 'play':
+        return this.#play(effect.prompts, effect.tag);
+      case 'hold_music':
+        return this.#holdMusic();
+      case 'stop_audio':
+        this.#audioGeneration += 1;
+        if (this.#live) await this.#media.stop();
+        return;
+      case 'menu':
+        return this.#menu(effect.prompts, effect.keys, effect.timeoutSeconds);
+      case 'collect_number':
+        return this.#collectNumber(effect.prompts, effect.timeoutSeconds);
+      case 'start_timer':
+        return this.#startTimer(effect.timer, effect.seconds);
+      case 'cancel_timer': {
+        clearTimeout(this.#timers.get(effect.timer));
+        this.#timers.delete(effect.timer);
+        return;
+      }
+      case 'commit_callback': {
+        const cb = this.#queue.callback;
+        const r = await store.convertToCallback(this.#requireEntry(), effect.number, { maxAttempts: cb.retry.attempts, expiryMinutes: cb.expiryMinutes })
+          .catch((err: Error) => ({ ok: false as const, reason: err.message }));
+        this.#dispatch(r.ok ? { type: 'commit_ok' } : { type: 'commit_failed', reason: r.reason });
+        return;
+      }
+      case 'keep_existing_callback':
+        return store.keepExistingCallback(this.#requireEntry(), effect.callbackEntryId);
+      case 'take_over_callback': {
+        const id = await store.takeOverCallback(this.#requireEntry(), effect.callbackEntryId, this.#o.channel.uuid, this.#o.fsNode);
+        if (id) this.#entryId = id;
+        else this.#log.warn('the pending callback is being dialled already: the caller keeps this entry', { callbackEntryId: effect.callbackEntryId });
+        return;
+      }
+      case 'set_entry_status':
+        if (this.#entryId) await store.setStatus(this.#entryId, effect.status);
+        return;
+      case 'announce_position':
+        return this.#announcePosition();
+      case 'overflow':
+        return this.#overflow();
+      case 'abandon_entry':
+        if (this.#entryId) await store.abandon(this.#entryId, this.#o.channel.hangupCause ?? 'NORMAL_CLEARING');
+        return;
+      case 'hangup':
+        if (!this.#o.channel.isHungUp) await this.#o.channel.hangup(effect.cause);
+        return;
+      default: {
+        const never: never = effect;
+        throw new Error(`unknown effect ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  #requireEntry(): string {
+    if (!this.#entryId) throw new Error('no entry yet');
+    return this.#entryId;
+  }
+
+  #appendLog(eventType: string, details?: Readonly<Record<string, unknown>>): void {
+    const entryId = this.#entryId;
+    const queue = this.#queue.name;
+    this.#logChain = this.#logChain
+      .then(() => this.#o.store.log(entryId, queue, eventType, details ?? {}))
+      .catch((err: unknown) => { this.#log.error('could not write the event log', { err, eventType }); });
+  }
+
+  #promptArg(ids: readonly string[]): string {
+    return playbackArg(this.#o.prompts(this.#queue), ids);
+  }
+
+  #play(ids: readonly string[], tag: string): void {
+    if (!this.#live || ids.length === 0) {
+      if (ids.length === 0) this.#dispatch({ type: 'prompt_done', tag });
+      return;
+    }
+    const gen = this.#audioGeneration;
+    this.#media.play(this.#promptArg(ids), MAX_PROMPT_MS).then(
+      (done) => {
+        if (gen !== this.#audioGeneration) return;
+        if (done.header('Application-Response') === 'FILE NOT FOUND') this.#log.error('prompt file not found', { prompts: ids });
+        this.#dispatch({ type: 'prompt_done', tag });
+      },
+      (err: unknown) => this.#audioFailed('prompt', err),
+    );
+  }
+
+  #holdMusic(): void {
+    if (!this.#live) return;
+    const gen = this.#audioGeneration;
+    this.#media.play(this.#queue.holdMusic, HOLD_MUSIC_MS).then(
+      (done) => {
+        // A finite music file ended by itself: loop it. PLAYBACK ERROR means the channel was
+        // taken away (uuid_bridge, transfer, hangup): never restart music then (d01).
+        if (gen === this.#audioGeneration && done.header('Application-Response') === 'FILE PLAYED'
+          && this.#state.kind === 'waiting') this.#holdMusic();
+      },
+      (err: unknown) => this.#audioFailed('hold music', err),
+    );
+  }
+
+  #menu(ids: readonly string[], keys: string, timeoutSeconds: number): void {
+    if (!this.#live) return;
+    const gen = this.#audioGeneration;
+    const variable = this.#media.nextVariable('menu');
+    const args = menuArgs(this.#promptArg(ids), keys, this.#seconds(timeoutSeconds), variable);
+    this.#media.readDigits(args, MAX_PROMPT_MS).then(
+      (done) => {
+        if (gen !== this.#audioGeneration) return;
+        this.#dispatch({ type: 'menu_result', result: readMenuResult(done, variable) });
+      },
+      (err: unknown) => this.#audioFailed('menu', err),
+    );
+  }
+
+  #collectNumber(ids: readonly string[], timeoutSeconds: number): void {
+    if (!this.#live) return;
+    const gen = this.#audioGeneration;
+    const rules = this.#queue.callback.numberRules;
+    const variable = this.#media.nextVariable('number');
+    const digitTimeout = this.#seconds(Math.max(3, timeoutSeconds));
+    const args = numberArgs(this.#promptArg(ids), Math.min(20, rules.maxLength + 1), this.#seconds(timeoutSeconds), digitTimeout, variable);
+    const pressed: string[] = [];
+    this.#collectingDigits = pressed;
+    this.#media.readDigits(args, MAX_PROMPT_MS).then(
+      (done) => {
+        if (this.#collectingDigits === pressed) this.#collectingDigits = null;
+        if (gen !== this.#audioGeneration) return;
+        const typed = done.variable(variable);
+        if (typed) {
+          const check = checkCallbackNumber(typed, rules);
+          this.#dispatch({ type: 'number_result', result: check.ok ? { number: check.number } : { rejected: check.reason } });
+        } else if (done.variable(`${variable}_invalid`)) {
+          this.#dispatch({ type: 'number_result', result: { rejected: 'not_digits' } });
+        } else if (pressed.length > 0) {
+          // `#` alone (too short: play_and_get_digits sets nothing, d06a)
+          this.#dispatch({ type: 'number_result', result: { rejected: 'empty' } });
+        } else {
+          this.#dispatch({ type: 'number_result', result: { timeout: true } });
+        }
+      },
+      (err: unknown) => this.#audioFailed('number entry', err),
+    );
+  }
+
+  #audioFailed(what: string, err: unknown): void {
+    if (this.#o.channel.isHungUp) return;
+    this.#log.error(`${what} failed`, { err });
+  }
+
+  #startTimer(timer: TimerName, seconds: number): void {
+    clearTimeout(this.#timers.get(timer));
+    this.#timers.set(timer, setTimeout(() => {
+      this.#timers.delete(timer);
+      this.#dispatch({ type: 'timer', timer });
+    }, this.#seconds(seconds)));
+  }
+
+  #seconds(s: number): number {
+    return Math.max(1, Math.round(s * 1000 * (this.#o.timeScale ?? 1)));
+  }
+
+  async #announcePosition(): Promise<void> {
+    if (!this.#entryId || !this.#live) return;
+    const ahead = await this.#o.store.position(this.#entryId);
+    // "Your position in the queue is" + (callers ahead + 1)
+    this.#play(['position-is', ...quantityPrompts(ahead + 1)], 'announce');
+  }
+
+  async #overflow(): Promise<void> {
+    const target = this.#queue.overflow;
+    const entryId = this.#requireEntry();
+    if (target?.action === 'queue') {
+      const next = this.#o.queueByName(target.queue);
+      const entered = next ? await this.#o.store.overflow(entryId, next.name) : null;
+      if (next && entered) {
+        // Same socket, next queue: the caller hears its greeting and keeps the place.
+        this.#queue = next;
+        this.#flowQueue = toFlowQueue(next);
+        this.#state = initialState();
+        this.#enter(entered);
+        return;
+      }
+      this.#log.error('overflow queue unavailable', { target: target.queue });
+      this.#dispatch({ type: 'transfer_done' });
+      return;
+    }
+    await this.#o.store.overflow(entryId, null);
+    if (target?.action === 'transfer') {
+      const dest = `${target.extension} ${target.dialplan} ${target.context}`;
+      assertSingleLine(dest, 'overflow target');
+      // uuid_transfer is not held back by an event-locked app, sendmsg transfer is (d05a/d05c).
+      if (this.#live) await this.#o.channel.api(`uuid_transfer ${this.#o.channel.uuid} ${dest}`);
+      this.#dispatch({ type: 'transfer_done' });
+      return;
+    }
+    // No target, or `hangup`: say goodbye and end the call.
+    if (this.#live) await this.#media.play(this.#promptArg(['all-busy-goodbye']), MAX_PROMPT_MS).catch(() => undefined);
+    if (!this.#o.channel.isHungUp) await this.#o.channel.hangup('NORMAL_CLEARING').catch(() => undefined);
+    this.#dispatch({ type: 'transfer_done' });
+  }
+
+  #onDtmf(digit: string): void {
+    if (this.#collectingDigits) {
+      this.#collectingDigits.push(digit);
+      return;
+    }
+    // Menus read their keys through play_and_get_digits; only the waiting state acts on DTMF.
+    if (this.#state.kind === 'waiting') this.#dispatch({ type: 'dtmf', digit });
+  }
+
+  #onChannelEvent(ev: EslEvent): void {
+    if (ev.name === 'CHANNEL_BRIDGE') this.#dispatch({ type: 'bridged' });
+    else if (ev.name === 'CHANNEL_EXECUTE_COMPLETE' && ev.header('Application') === 'socket' && !this.#o.channel.isHungUp) {
+      // The socket app ended under us (uuid_bridge or a transfer by someone else): apps sent
+      // now would play into the bridge (b09), so stop sending them.
+      this.#socketAppEnded = true;
+    }
+  }
+}
