@@ -270,7 +270,8 @@ export class CallSession {
     if (!this.#live) return;
     const gen = this.#audioGeneration;
     const variable = this.#media.nextVariable('menu');
-    const args = menuArgs(this.#promptArg(ids), keys, this.#seconds(timeoutSeconds), variable);
+    // FreeSWITCH's own timeouts are real milliseconds (not scaled like our timers).
+    const args = menuArgs(this.#promptArg(ids), keys, timeoutSeconds * 1000, variable);
     this.#media.readDigits(args, MAX_PROMPT_MS).then(
       (done) => {
         if (gen !== this.#audioGeneration) return;
@@ -285,8 +286,8 @@ export class CallSession {
     const gen = this.#audioGeneration;
     const rules = this.#queue.callback.numberRules;
     const variable = this.#media.nextVariable('number');
-    const digitTimeout = this.#seconds(Math.max(3, timeoutSeconds));
-    const args = numberArgs(this.#promptArg(ids), Math.min(20, rules.maxLength + 1), this.#seconds(timeoutSeconds), digitTimeout, variable);
+    const digitTimeout = Math.max(3, timeoutSeconds) * 1000;
+    const args = numberArgs(this.#promptArg(ids), Math.min(20, rules.maxLength + 1), timeoutSeconds * 1000, digitTimeout, variable);
     const pressed: string[] = [];
     this.#collectingDigits = pressed;
     this.#media.readDigits(args, MAX_PROMPT_MS).then(

@@ -1,0 +1,114 @@
+// Phase 4: `*` was pressed — the callback is committed, then "thank you" and the call is released.
+// Invariant: "thank you" (callback-confirmed) is played only after commit_ok.
+import type { FlowEvent, FlowQueue, FlowState, Transition } from '../types.js';
+import { PROMPT } from '../prompts-for.js';
+import { cancelTimer, HOLD_MUSIC, log, play, same, setEntryStatus, startTimer, usesMaxWait } from './common.js';
+
+type Committing = Extract<FlowState, { kind: 'committing' }>;
+type Thanking = Extract<FlowState, { kind: 'thanking' }>;
+
+export function fromCommitting(queue: FlowQueue, state: Committing, event: FlowEvent): Transition {
+  switch (event.type) {
+    case 'commit_ok':
+      if (state.hungUp) {
+        // The caller left while we committed: the callback stands, there is no one to thank.
+        return { state: { kind: 'ended', outcome: 'callback' }, effects: [log('callback_committed', { number: state.number, hungUp: true })] };
+      }
+      return {
+        state: { kind: 'thanking', entry: state.entry, outcome: 'callback' },
+        effects: [
+          log('callback_committed', { number: state.number }),
+          cancelTimer('max_wait'),
+          play([PROMPT.callbackConfirmed], 'thanks', false),
+        ],
+      };
+    case 'commit_failed': {
+      const details = { number: state.number, reason: event.reason };
+      if (state.hungUp) {
+        return {
+          state: { kind: 'ended', outcome: 'abandoned' },
+          effects: [log('callback_commit_failed', { ...details, then: 'abandoned' }), { type: 'abandon_entry' }],
+        };
+      }
+      if (state.maxWaitExpired) {
+        // The maximum wait ran out while we committed: the caller is not put back to wait.
+        return {
+          state: { kind: 'overflowing', entry: state.entry },
+          effects: [
+            log('callback_commit_failed', { ...details, then: 'overflow' }),
+            play([PROMPT.callbackFailed], 'failed', false),
+            setEntryStatus('waiting'),
+            { type: 'overflow' },
+          ],
+        };
+      }
+      // Same entry, same place: the caller waits on as a live caller.
+      const effects = [
+        log('callback_commit_failed', { ...details, then: 'waiting' }),
+        play([PROMPT.callbackFailed], 'failed', true),
+        setEntryStatus('waiting'),
+        HOLD_MUSIC,
+      ];
+      if (queue.announceEverySeconds !== null) effects.push(startTimer('announce', queue.announceEverySeconds));
+      return {
+        state: { kind: 'waiting', entry: state.entry, offersMade: state.offersMade, callerNumber: state.callerNumber },
+        effects,
+      };
+    }
+    case 'hangup':
+      // The commit result decides: a committed callback stands, a failed one is an abandoned call.
+      if (state.hungUp) return same(state);
+      return {
+        state: { ...state, hungUp: true },
+        effects: [log('caller_hung_up', { during: 'committing', cause: event.cause }), cancelTimer('max_wait')],
+      };
+    case 'timer':
+      if (event.timer !== 'max_wait' || state.hungUp || state.maxWaitExpired || !usesMaxWait(queue)) return same(state);
+      return { state: { ...state, maxWaitExpired: true }, effects: [log('max_wait_reached', { during: 'committing' })] };
+    case 'entry_ready':
+    case 'prompt_done':
+    case 'dtmf':
+    case 'menu_result':
+    case 'number_result':
+    case 'bridged':
+    case 'transfer_done':
+      return same(state);
+    default: {
+      const unexpected: never = event;
+      void unexpected;
+      return same(state);
+    }
+  }
+}
+
+/** "Thank you" is playing; then we hang up. A hangup now changes nothing: the callback stands. */
+export function fromThanking(_queue: FlowQueue, state: Thanking, event: FlowEvent): Transition {
+  switch (event.type) {
+    case 'prompt_done':
+      if (event.tag !== 'thanks') return same(state);
+      return {
+        state: { kind: 'ended', outcome: state.outcome },
+        effects: [log('call_released', { outcome: state.outcome }), { type: 'hangup', cause: 'NORMAL_CLEARING' }],
+      };
+    case 'hangup':
+      return {
+        state: { kind: 'ended', outcome: state.outcome },
+        effects: [log('caller_hung_up', { during: 'thanking', cause: event.cause, outcome: state.outcome })],
+      };
+    case 'entry_ready':
+    case 'dtmf':
+    case 'timer':
+    case 'menu_result':
+    case 'number_result':
+    case 'commit_ok':
+    case 'commit_failed':
+    case 'bridged':
+    case 'transfer_done':
+      return same(state);
+    default: {
+      const unexpected: never = event;
+      void unexpected;
+      return same(state);
+    }
+  }
+}

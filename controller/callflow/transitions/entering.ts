@@ -1,0 +1,61 @@
+// Phase 1: the call is answered and the entry is being created.
+import type { FlowEffect, FlowEvent, FlowQueue, FlowState, Transition } from '../types.js';
+import { existingCallbackPrompts, EXISTING_CALLBACK_MENU_KEYS } from '../prompts-for.js';
+import { abandon, HOLD_MUSIC, log, play, same, setEntryStatus, waitingTimers } from './common.js';
+
+type Entering = Extract<FlowState, { kind: 'entering' }>;
+
+export function fromEntering(queue: FlowQueue, state: Entering, event: FlowEvent): Transition {
+  switch (event.type) {
+    case 'entry_ready': {
+      const details = {
+        entryId: event.entry.entryId,
+        resumed: event.resumed,
+        waitedSeconds: event.waitedSeconds,
+        callerNumber: event.callerNumber,
+        existingCallbackId: event.existingCallbackId,
+      };
+      if (event.existingCallbackId !== null) {
+        return {
+          state: {
+            kind: 'existing_callback',
+            entry: event.entry,
+            callbackEntryId: event.existingCallbackId,
+            tries: 0,
+            callerNumber: event.callerNumber,
+          },
+          effects: [
+            log('entered', details),
+            { type: 'menu', prompts: existingCallbackPrompts(), keys: EXISTING_CALLBACK_MENU_KEYS, timeoutSeconds: queue.menuTimeoutSeconds },
+          ],
+        };
+      }
+      const effects: FlowEffect[] = [log('entered', details)];
+      // A resumed entry may have been left `offering` by the controller that went away.
+      if (event.resumed) effects.push(setEntryStatus('waiting'));
+      if (queue.greeting !== null && !event.resumed) effects.push(play([queue.greeting], 'greeting', true));
+      effects.push(HOLD_MUSIC, ...waitingTimers(queue, event.waitedSeconds));
+      return {
+        state: { kind: 'waiting', entry: event.entry, offersMade: 0, callerNumber: event.callerNumber },
+        effects,
+      };
+    }
+    case 'hangup':
+      return abandon(state.kind, event.cause);
+    case 'prompt_done':
+    case 'dtmf':
+    case 'timer':
+    case 'menu_result':
+    case 'number_result':
+    case 'commit_ok':
+    case 'commit_failed':
+    case 'bridged':
+    case 'transfer_done':
+      return same(state);
+    default: {
+      const unexpected: never = event;
+      void unexpected;
+      return same(state);
+    }
+  }
+}
