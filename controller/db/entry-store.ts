@@ -1,5 +1,7 @@
 // Postgres side of the caller's session (CallEntryStore): the entry and its place, the
 // callback conversion, abandon, overflow, and the event log. Each method is one transaction.
+// Its own event-log lines are `entry.*` (what changed in the row, written in the same
+// transaction); the flow writes `call.*` lines for its transitions.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { CallEntryStore, CommitResult, EnteredQueue, EnterQueueInput } from '../callflow/ports.js';
 import type { Database } from './types.js';
@@ -30,7 +32,7 @@ export class PgCallEntryStore implements CallEntryStore {
         if (mine.status === 'offering') {
           await tx.updateTable('queue_entries').set({ status: 'waiting' }).where('id', '=', mine.id).execute();
         }
-        await logIn(tx, mine.id, input.queueId, 'call.resumed', { channelUuid: input.channelUuid });
+        await logIn(tx, mine.id, input.queueId, 'entry.resumed', { channelUuid: input.channelUuid });
         return entered(mine.id, mine.arrived_at, true, existingCallbackId);
       }
       // Overflowed from another of our queues (a dialplan transfer to this queue's
@@ -48,7 +50,7 @@ export class PgCallEntryStore implements CallEntryStore {
         caller_name: input.callerName,
         ...(from ? { place: from.place, arrived_at: from.arrived_at, overflowed_from_id: from.id } : {}),
       }).returning(['id', 'arrived_at', 'place']).executeTakeFirstOrThrow();
-      await logIn(tx, row.id, input.queueId, 'call.entered', { place: row.place, overflowedFrom: from?.id ?? null });
+      await logIn(tx, row.id, input.queueId, 'entry.created', { place: row.place, overflowedFrom: from?.id ?? null });
       // An overflowed caller keeps the place but starts this queue's timers afresh, and hears
       // this queue's greeting (it says "press 2" in the two-queue pattern): not "resumed".
       return entered(row.id, row.arrived_at, false, existingCallbackId, from ? 0 : undefined);
@@ -75,7 +77,7 @@ export class PgCallEntryStore implements CallEntryStore {
         }).where('id', '=', entryId).where('kind', '=', 'live').where('status', 'in', [...WAITING])
           .returning(['queue_id', 'place']).executeTakeFirst();
         if (!row) return { ok: false, reason: 'entry is no longer waiting' } as const;
-        await logIn(tx, entryId, row.queue_id, 'call.callback_committed', { number, place: row.place });
+        await logIn(tx, entryId, row.queue_id, 'entry.became_callback', { number, place: row.place });
         return { ok: true, duplicateOf: null } as const;
       });
     } catch (err) {
@@ -86,7 +88,7 @@ export class PgCallEntryStore implements CallEntryStore {
         const live = await tx.selectFrom('queue_entries').select(['queue_id']).where('id', '=', entryId).executeTakeFirstOrThrow();
         const dup = await activeCallback(tx, live.queue_id, number);
         await endLive(tx, entryId, 'cancelled', 'duplicate_callback');
-        await logIn(tx, entryId, live.queue_id, 'call.callback_duplicate', { number, existing: dup });
+        await logIn(tx, entryId, live.queue_id, 'entry.duplicate_callback', { number, existing: dup });
         return { ok: true, duplicateOf: dup } as const;
       });
     }
@@ -102,18 +104,18 @@ export class PgCallEntryStore implements CallEntryStore {
         // This caller had taken over their own pending callback: hanging up must not lose it.
         await tx.updateTable('queue_entries').set({ kind: 'callback', status: 'callback_pending', channel_uuid: null, next_attempt_at: sql<Date>`now()` })
           .where('id', '=', entryId).execute();
-        await logIn(tx, entryId, row.queue_id, 'call.callback_restored', { hangupCause, waitedSeconds: waited });
+        await logIn(tx, entryId, row.queue_id, 'entry.callback_restored', { hangupCause, waitedSeconds: waited });
         return;
       }
       await endLive(tx, entryId, 'abandoned', 'caller_hangup');
-      await logIn(tx, entryId, row.queue_id, 'call.abandoned', { hangupCause, waitedSeconds: waited });
+      await logIn(tx, entryId, row.queue_id, 'entry.abandoned', { hangupCause, waitedSeconds: waited });
     });
   }
 
   async keepExistingCallback(liveEntryId: string, callbackEntryId: string): Promise<void> {
     await this.#db.transaction().execute(async (tx) => {
       const row = await endLive(tx, liveEntryId, 'cancelled', 'kept_existing_callback');
-      if (row) await logIn(tx, liveEntryId, row.queue_id, 'call.existing_callback_kept', { callbackEntryId });
+      if (row) await logIn(tx, liveEntryId, row.queue_id, 'entry.superseded_by_callback', { callbackEntryId });
     });
   }
 
@@ -126,7 +128,7 @@ export class PgCallEntryStore implements CallEntryStore {
         .returning(['queue_id', 'place']).executeTakeFirst();
       if (!cb) return null;
       await endLive(tx, liveEntryId, 'cancelled', 'took_over_callback');
-      await logIn(tx, callbackEntryId, cb.queue_id, 'call.existing_callback_taken_over', { liveEntryId, place: cb.place });
+      await logIn(tx, callbackEntryId, cb.queue_id, 'entry.callback_taken_over', { liveEntryId, place: cb.place });
       return callbackEntryId;
     });
   }
@@ -136,14 +138,14 @@ export class PgCallEntryStore implements CallEntryStore {
       const row = await tx.selectFrom('queue_entries').selectAll().where('id', '=', entryId).forUpdate().executeTakeFirst();
       if (!row || !(WAITING as readonly string[]).includes(row.status)) return null;
       await endLive(tx, entryId, 'overflowed', 'max_wait');
-      await logIn(tx, entryId, row.queue_id, 'call.overflowed', { to: toQueueId });
+      await logIn(tx, entryId, row.queue_id, 'entry.overflowed', { to: toQueueId });
       if (!toQueueId) return null;
       const next = await tx.insertInto('queue_entries').values({
         queue_id: toQueueId, kind: 'live', status: 'waiting', place: row.place, arrived_at: row.arrived_at,
         channel_uuid: row.channel_uuid, fs_node: row.fs_node, caller_number: row.caller_number, caller_name: row.caller_name,
         overflowed_from_id: row.id,
       }).returning(['id', 'arrived_at']).executeTakeFirstOrThrow();
-      await logIn(tx, next.id, toQueueId, 'call.entered', { place: row.place, overflowedFrom: row.id });
+      await logIn(tx, next.id, toQueueId, 'entry.created', { place: row.place, overflowedFrom: row.id });
       return entered(next.id, next.arrived_at, false, null, 0);
     });
   }
