@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, type Env } from '../config/index.js';
 import { registerConfig } from './commands/config-check.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerRun } from './commands/run.js';
 import { CliExit, consoleIo, type CliIo } from './io.js';
 
 // package.json sits two levels up from the source (controller/cli) and three from the build
@@ -30,7 +31,7 @@ export function buildProgram(io: CliIo = consoleIo, env?: Env): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerMigrate(program, io, env);
   registerConfig(program, io, env);
-  // run controller|worker come with their issues; until then commander says "unknown command".
+  registerRun(program, io, env);
   return program;
 }
 

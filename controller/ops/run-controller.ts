@@ -1,0 +1,79 @@
+// `qcb run controller`: the outbound-socket daemon. Loads the config, checks the schema is
+// current, syncs queues and agents into Postgres, listens for FreeSWITCH's `socket` app, and
+// serves /health, /ready, /metrics. SIGTERM drains: no new calls, live ones go on until they
+// end or drainTimeoutSeconds passes; callers cut off then are re-queued by the dialplan's
+// fallback with their place (freeswitch/README.md).
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { sql } from 'kysely';
+import type { Config } from '../config/types.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { createDb, type Db } from '../db/create-db.js';
+import { createMigrator } from '../db/migrator.js';
+import { syncConfig } from '../db/config-sync.js';
+import { PgCallEntryStore } from '../db/entry-store.js';
+import { EslOutboundServer } from '../esl/outbound-server.js';
+import { createCallHandler } from '../callflow/call-controller.js';
+import { startHttpServer, type OpsHttpServer } from './http-server.js';
+import { makeShutdown } from './shutdown.js';
+
+export interface RunningController {
+  readonly eslPort: number;
+  readonly httpPort: number;
+  /** Drains and closes everything (memoized). */
+  stop(): Promise<void>;
+}
+
+/** Fails when migrations are pending: the daemon never runs on a schema it does not know. */
+export async function assertSchemaCurrent(db: Db): Promise<void> {
+  const pending = (await createMigrator(db.db).getMigrations()).filter((m) => !m.executedAt);
+  if (pending.length > 0) {
+    throw new Error(`database schema is not current (${pending.length} pending migration(s)): run \`qcb migrate latest\``);
+  }
+}
+
+export async function startController(config: Config, logger?: Logger): Promise<RunningController> {
+  const log = logger ?? createLogger({ level: config.log.level, format: config.log.format });
+  const db = createDb(config.secrets.databaseUrl ?? '', { logger: log, applicationName: 'qcb-controller' });
+  let esl: EslOutboundServer | undefined;
+  let http: OpsHttpServer | undefined;
+  const shutdown = makeShutdown(log, () => [
+    { name: 'ESL outbound server', close: () => esl?.close(config.controller.drainTimeoutSeconds * 1000) ?? Promise.resolve() },
+    { name: 'HTTP server', close: () => http?.close() ?? Promise.resolve() },
+    { name: 'database', close: () => db.close() },
+  ]);
+  try {
+    await assertSchemaCurrent(db);
+    await syncConfig(db.db, config);
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry, prefix: 'qcb_controller_' });
+    const active = new Gauge({ name: 'qcb_calls_active', help: 'Callers handled by this controller now', registers: [registry] });
+    const ended = new Counter({ name: 'qcb_calls_total', help: 'Callers handled, by queue and outcome', labelNames: ['queue', 'outcome'], registers: [registry] });
+    const handler = createCallHandler({
+      config,
+      store: new PgCallEntryStore(db.db),
+      logger: log,
+      onCallEnded: ({ queue, outcome }) => ended.inc({ queue: queue ?? 'unknown', outcome }),
+    });
+    esl = new EslOutboundServer({
+      host: config.controller.listen.host,
+      port: config.controller.listen.port,
+      logger: log,
+      handler: async (s) => {
+        active.inc();
+        try { await handler(s); } finally { active.dec(); }
+      },
+    });
+    const bound = await esl.listen();
+    http = await startHttpServer({
+      host: config.controller.http.host,
+      port: config.controller.http.port,
+      registry,
+      ready: async () => { await sql`select 1`.execute(db.db); return true; },
+    });
+    log.info('controller listening', { esl: `${bound.host}:${bound.port}`, http: `${config.controller.http.host}:${http.port}` });
+    return { eslPort: bound.port, httpPort: http.port, stop: shutdown };
+  } catch (err) {
+    await shutdown();
+    throw err;
+  }
+}

@@ -1,0 +1,92 @@
+// `qcb run controller` as ops run it: a child process on a migrated database, serving
+// FreeSWITCH's socket connections and /health /ready /metrics, draining on SIGTERM.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { createDb, migrateToLatest } from '../../controller/db/index.js';
+import { FakeSwitch } from '../fakeswitch/index.js';
+import { PROMPTS_DIR } from '../helpers/controller-harness.js';
+
+const BIN = fileURLToPath(new URL('../../bin/qcb.mjs', import.meta.url));
+let testDb: TestDatabase;
+let configPath: string;
+
+before(async () => {
+  testDb = await createTestDatabase('qcb_run');
+  const dir = mkdtempSync(join(tmpdir(), 'qcb-run-'));
+  configPath = join(dir, 'qcb.yaml');
+  writeFileSync(configPath, `
+freeswitch: { nodes: [{ name: fs1, host: 127.0.0.1 }] }
+controller: { listen: { host: 127.0.0.1, port: 0 }, http: { host: 127.0.0.1, port: 0 }, drainTimeoutSeconds: 5 }
+prompts: { directory: ${PROMPTS_DIR} }
+queues:
+  - name: support
+    extension: "8000"
+    callback: { mode: "off" }
+`);
+});
+
+after(async () => { await testDb.drop(); });
+
+function startDaemon() {
+  const child = spawn(process.execPath, [BIN, 'run', 'controller'], {
+    env: { PATH: process.env.PATH ?? '', DATABASE_URL: testDb.url, REDIS_URL: 'redis://127.0.0.1:6379', QCB_CONFIG: configPath, LOG_FORMAT: 'json' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  const stderr: string[] = [];
+  child.stderr.on('data', (d: Buffer) => stderr.push(d.toString()));
+  const listening = new Promise<{ esl: string; http: string }>((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (l) => {
+      try {
+        const rec = JSON.parse(l) as Record<string, unknown>;
+        lines.push(rec);
+        if (rec.message === 'controller listening') resolve(rec as unknown as { esl: string; http: string });
+      } catch { /* not JSON: ignore */ }
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr.join('')}`)));
+  });
+  return { child, listening, lines, stderr };
+}
+
+test('refuses to start on a database whose migrations are pending, and says what to run', async () => {
+  const d = startDaemon();
+  d.listening.catch(() => undefined); // it must not get there
+  const [code] = (await once(d.child, 'exit')) as [number];
+  assert.equal(code, 1);
+  assert.match(d.stderr.join(''), /qcb migrate latest/);
+});
+
+test('serves calls and ops endpoints, and exits 0 on SIGTERM', async () => {
+  const db = createDb(testDb.url, { max: 1 });
+  await migrateToLatest(db.db);
+  await db.close();
+  const d = startDaemon();
+  const where = await d.listening;
+  const httpBase = `http://${where.http}`;
+  assert.equal((await fetch(`${httpBase}/health`)).status, 200);
+  assert.equal((await fetch(`${httpBase}/ready`)).status, 200);
+  const fs = await FakeSwitch.start({ timeScale: 0.01 });
+  const [host, port] = where.esl.split(':');
+  const ch = await fs.placeCall({ target: { host: host!, port: Number(port) }, destination: '8000', callerIdNumber: '0671234567' });
+  await ch.waitForEvent('CHANNEL_EXECUTE', (h) => h.get('Application-Data') === 'local_stream://moh', 5000, { includePast: true });
+  const metrics = await (await fetch(`${httpBase}/metrics`)).text();
+  assert.match(metrics, /^qcb_calls_active 1$/m);
+  ch.hangup();
+  await ch.ended;
+  d.child.kill('SIGTERM');
+  const [code] = (await once(d.child, 'exit')) as [number];
+  assert.equal(code, 0);
+  await fs.stop();
+  const check = createDb(testDb.url, { max: 1 });
+  const rows = await check.db.selectFrom('queue_entries').select(['status', 'end_reason']).execute();
+  await check.close();
+  assert.deepEqual(rows, [{ status: 'abandoned', end_reason: 'caller_hangup' }]);
+});
