@@ -1,20 +1,22 @@
 // A minimal ESL inbound peer for the benchmark: greets, accepts any password, answers
-// `event …` and `api …`, and on `api flood` pushes a prepared byte stream of events. It
-// replies only once a whole command (ending in a blank line) has arrived, as FreeSWITCH's
+// `event …` and `api …`, and on `api flood <size>` pushes a prepared byte stream of events.
+// It replies only once a whole command (ending in a blank line) has arrived, as FreeSWITCH's
 // mod_event_socket does, so a client that writes a command in pieces pays for it.
+// Run as its own process (`tsx esl-bench-peer.ts <count2k> <count16k>`, prints its port) so
+// the peer's writing does not share a CPU with the client being measured.
 import net from 'node:net';
 
 export interface BenchPeer {
   port: number;
-  /** Bytes sent after the reply to `api flood`. */
-  setFlood(stream: Buffer): void;
+  /** Bytes sent after the reply to `api flood <name>`. */
+  setFlood(name: string, stream: Buffer): void;
   /** Body of `api big`. */
   setBig(body: Buffer): void;
   close(): Promise<void>;
 }
 
 export async function startBenchPeer(): Promise<BenchPeer> {
-  let flood: Buffer = Buffer.alloc(0);
+  const floods = new Map<string, Buffer>();
   let big: Buffer = Buffer.alloc(0);
   const sockets = new Set<net.Socket>();
   const server = net.createServer((sock) => {
@@ -33,9 +35,9 @@ export async function startBenchPeer(): Promise<BenchPeer> {
         const first = cmd.split('\n')[0] ?? '';
         if (first.startsWith('auth ')) reply(sock, '+OK accepted');
         else if (first.startsWith('event ')) reply(sock, '+OK event listener enabled plain');
-        else if (first === 'api flood') {
+        else if (first.startsWith('api flood ')) {
           api(sock, Buffer.from('+OK\n'));
-          sock.write(flood);
+          sock.write(floods.get(first.slice('api flood '.length)) ?? Buffer.alloc(0));
         } else if (first === 'api big') api(sock, big);
         else if (first.startsWith('api ')) api(sock, Buffer.from('UP 0 years, 0 days\n'));
         else if (first === 'exit') {
@@ -49,7 +51,7 @@ export async function startBenchPeer(): Promise<BenchPeer> {
   const port = (server.address() as net.AddressInfo).port;
   return {
     port,
-    setFlood: (b) => { flood = b; },
+    setFlood: (name, b) => { floods.set(name, b); },
     setBig: (b) => { big = b; },
     close: () => new Promise<void>((r) => {
       for (const s of sockets) s.destroy();
@@ -90,4 +92,24 @@ export function plainEventOfSize(targetBytes: number, seq: number): Buffer {
   }
   body += '\n';
   return Buffer.from(`Content-Length: ${Buffer.byteLength(body)}\nContent-Type: text/event-plain\n\n${body}`);
+}
+
+/** The flood stream: `count` events of about `size` bytes. */
+export function floodStream(size: number, count: number): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < count; i++) parts.push(plainEventOfSize(size, i));
+  return Buffer.concat(parts);
+}
+
+export const BIG_BODY_BYTES = 32 * 1024 * 1024;
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  const [c2k, c16k] = [Number(process.argv[2] ?? 20000), Number(process.argv[3] ?? 3000)];
+  const peer = await startBenchPeer();
+  peer.setFlood('2048', floodStream(2048, c2k));
+  peer.setFlood('16384', floodStream(16384, c16k));
+  peer.setBig(Buffer.alloc(BIG_BODY_BYTES, 0x62));
+  process.stdout.write(`${peer.port}\n`);
+  process.stdin.resume();
+  process.stdin.on('end', () => { void peer.close().then(() => process.exit(0)); });
 }

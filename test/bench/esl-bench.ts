@@ -2,10 +2,14 @@
 // our adapter (patched modesl + typed client) on the same loopback peer and the same bytes.
 // Run: npm run bench. Prints a table; results and method are kept in BENCHMARKS.md.
 import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { EslInboundClient } from '../../controller/esl/inbound-client.js';
-import { startBenchPeer, plainEventOfSize, type BenchPeer } from './esl-bench-peer.js';
+import { floodStream, BIG_BODY_BYTES } from './esl-bench-peer.js';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -52,14 +56,19 @@ async function roundTrips(run: () => Promise<unknown>): Promise<{ p50: number; p
   return { p50: pct(times, 50), p99: pct(times, 99) };
 }
 
-function floodStream(size: number, count: number): Buffer {
-  const parts: Buffer[] = [];
-  for (let i = 0; i < count; i++) parts.push(plainEventOfSize(size, i));
-  return Buffer.concat(parts);
+/** Starts the peer in a child process and resolves with its port and a stop function. */
+async function startPeerProcess(): Promise<{ port: number; stop: () => Promise<void> }> {
+  const script = fileURLToPath(new URL('./esl-bench-peer.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, String(EVENTS_2K), String(EVENTS_16K)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  return {
+    port: Number(line),
+    stop: async () => { child.stdin!.end(); await once(child, 'exit'); },
+  };
 }
 
 /** Time for a bare socket to read the flood: the ceiling any parser is measured against. */
-async function rawRead(port: number, total: number): Promise<number> {
+async function rawRead(port: number, size: number, total: number): Promise<number> {
   const sock = net.connect(port, '127.0.0.1');
   await new Promise<void>((r) => sock.once('connect', () => r()));
   let seen = 0;
@@ -78,13 +87,13 @@ async function rawRead(port: number, total: number): Promise<number> {
   await new Promise((r) => setTimeout(r, 20));
   seen = 0;
   start.t = performance.now();
-  sock.write('api flood\n\n');
+  sock.write(`api flood ${size}\n\n`);
   const ms = await done;
   sock.destroy();
   return ms;
 }
 
-async function upstreamFlood(port: number, count: number): Promise<number> {
+async function upstreamFlood(port: number, size: number, count: number): Promise<number> {
   const conn = await upstreamConnect(port);
   await new Promise<void>((r) => conn.events('plain', 'CHANNEL_EXECUTE', () => r()));
   let n = 0;
@@ -92,20 +101,20 @@ async function upstreamFlood(port: number, count: number): Promise<number> {
   const done = new Promise<number>((resolve) => {
     conn.on('esl::event::CHANNEL_EXECUTE::*', () => { if (++n === count) resolve(performance.now() - t0); });
   });
-  conn.api('flood', '', () => undefined);
+  conn.api('flood', String(size), () => undefined);
   const ms = await done;
   conn.disconnect();
   return ms;
 }
 
-async function ourFlood(port: number, count: number): Promise<number> {
+async function ourFlood(port: number, size: number, count: number): Promise<number> {
   const c = await ourConnect(port);
   let n = 0;
   const t0 = performance.now();
   const done = new Promise<number>((resolve) => {
     c.on('event', (e) => { if (e.name === 'CHANNEL_EXECUTE' && ++n === count) resolve(performance.now() - t0); });
   });
-  await c.api('flood');
+  await c.api(`flood ${size}`);
   const ms = await done;
   await c.close();
   return ms;
@@ -115,12 +124,12 @@ async function bigBody(run: () => Promise<number>): Promise<number> {
   const t0 = performance.now();
   const len = await run();
   const ms = performance.now() - t0;
-  if (len !== 32 * 1024 * 1024) throw new Error(`32 MB body came back as ${len} bytes`);
+  if (len !== BIG_BODY_BYTES) throw new Error(`32 MB body came back as ${len} bytes`);
   return ms;
 }
 
 async function main(): Promise<void> {
-  const peer: BenchPeer = await startBenchPeer();
+  const peer = await startPeerProcess();
   const rows: string[] = [];
   const row = (what: string, modesl: string, ours: string, extra = ''): void => { rows.push(`| ${what} | ${modesl} | ${ours} | ${extra} |`); };
 
@@ -133,18 +142,15 @@ async function main(): Promise<void> {
   row(`api round trip p50 / p99 (ms, ${ROUND_TRIPS} sequential)`, `${rtUp.p50.toFixed(3)} / ${rtUp.p99.toFixed(3)}`, `${rtOur.p50.toFixed(3)} / ${rtOur.p99.toFixed(3)}`, 'target p50 < 1 ms');
 
   for (const [size, count] of [[2048, EVENTS_2K], [16384, EVENTS_16K]] as const) {
-    const stream = floodStream(size, count);
-    peer.setFlood(stream);
-    const raw = await rawRead(peer.port, stream.length);
-    const upMs = await upstreamFlood(peer.port, count);
-    const ourMs = await ourFlood(peer.port, count);
+    const streamBytes = floodStream(size, count).length;
+    const raw = await rawRead(peer.port, size, streamBytes);
+    const upMs = await upstreamFlood(peer.port, size, count);
+    const ourMs = await ourFlood(peer.port, size, count);
     const rate = (ms: number): number => Math.round(count / (ms / 1000));
     row(`${size / 1024} KB plain events/s (${count} events)`, `${rate(upMs)}`, `${rate(ourMs)}`,
       `raw socket read ${rate(raw)}/s; ours = ${(upMs / ourMs).toFixed(1)}x modesl`);
   }
 
-  const big = Buffer.alloc(32 * 1024 * 1024, 0x62);
-  peer.setBig(big);
   const up2 = await upstreamConnect(peer.port);
   const bigUp = await bigBody(() => new Promise((r) => up2.api('big', '', (e) => r(e.getBody().length))));
   up2.disconnect();
@@ -153,7 +159,7 @@ async function main(): Promise<void> {
   await our2.close();
   row('32 MB api body (ms)', bigUp.toFixed(1), bigOur.toFixed(1), 'target < 100 ms');
 
-  await peer.close();
+  await peer.stop();
   process.stdout.write(`node ${process.version}, ${new Date().toISOString()}\n\n| measure | modesl 1.2.1 | our adapter | note |\n|---|---|---|---|\n${rows.join('\n')}\n`);
 }
 
