@@ -65,7 +65,11 @@ function reply(sock: net.Socket, text: string): void {
 }
 
 function api(sock: net.Socket, body: Buffer): void {
-  sock.write(Buffer.concat([Buffer.from(`Content-Type: api/response\nContent-Length: ${body.length}\n\n`), body]));
+  // two writes, no concat: a 32 MB body is not copied by the peer before it is sent
+  sock.cork();
+  sock.write(`Content-Type: api/response\nContent-Length: ${body.length}\n\n`);
+  sock.write(body);
+  sock.uncork();
 }
 
 /**
