@@ -137,3 +137,22 @@ test('a frame without a body never inherits the body of the frame before it', ()
   assert.equal(r.frames.length, 2);
   assert.match(r.frames[1]!, /^api\/response\|\|\|body=""$/);
 });
+
+test('event-plain headers read one by one agree with the full header list, first line and empty values included', () => {
+  const frames: ParsedFrame[] = [];
+  const feed = createStreamParser((f) => frames.push(f));
+  feed(Buffer.from(plainEvent([['Event-Name', 'CUSTOM'], ['Event-Subclass', 'a%3A%3Ab'], ['Empty', ''], ['X-Dup', '1'], ['X-Dup', '2'], ['Last', 'v%20w']])));
+  feed(Buffer.from('Content-Length: 1\nContent-Type: text/event-plain\n\n\n'));
+  assert.equal(frames.length, 2);
+  const e = frames[0]!.event;
+  assert.equal(e.getHeader('Event-Name'), 'CUSTOM');
+  assert.equal(e.getHeader('Empty'), '');
+  assert.equal(e.getHeader('X-Dup'), '1');
+  assert.equal(e.getHeader('Missing'), null);
+  assert.deepEqual(e.headers.map((h) => [h.name, h.value]), [
+    ['Event-Name', 'CUSTOM'], ['Event-Subclass', 'a::b'], ['Empty', ''], ['X-Dup', '1'], ['Last', 'v w'],
+  ]);
+  assert.equal(e.getHeader('Last'), 'v w');
+  // an event with no headers at all is still an event, not a crash
+  assert.equal(frames[1]!.event.getHeader('Event-Name'), null);
+});
