@@ -7,7 +7,7 @@ import {
   label, language, media, nonNegativeInt, numberPrefix, positiveInt, regexSource, typeMessage,
 } from './fields.js';
 
-export const STRATEGIES = ['ring-all', 'longest-idle', 'round-robin', 'top-down', 'least-talk-time', 'random'] as const;
+export const STRATEGIES = ['ring-all', 'longest-idle', 'round-robin', 'top-down', 'least-talk-time', 'fewest-calls', 'random'] as const;
 export const CALLBACK_MODES = ['off', 'after_timeout', 'on_request', 'both'] as const;
 export const OFFER_PROMPTS = ['requested', 'can_order'] as const;
 
