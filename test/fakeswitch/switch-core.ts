@@ -1,0 +1,156 @@
+/**
+ * The simulator's internals: implements the model's Core, the ESL listeners' host and the API environment.
+ * FakeSwitch (index.ts) is the public face.
+ */
+import { randomUUID } from 'node:crypto';
+import { Clock } from './model/clock.js';
+import { coreHeaders, type CoreIdentity, type SimEvent } from './model/event.js';
+import type { Channel } from './model/channel.js';
+import type { Core } from './model/core.js';
+import type { AppSpec } from './model/executor.js';
+import { defaultApps } from './apps/index.js';
+import type { EslListener, ListenerHost } from './esl/listener.js';
+import { openOutbound } from './esl/outbound.js';
+import type { Chunking } from './wire/frame-writer.js';
+import type { ApiEnv, ApiHandler } from './api/types.js';
+import { systemApis } from './api/system.js';
+import { uuidApis } from './api/uuid.js';
+import { bareTarget, matches, type PartyScript } from './parties.js';
+
+export interface CoreOptions {
+  password: string;
+  hostname: string;
+  timeScale: number;
+  chunking: Chunking;
+  soundsDir: string | undefined;
+}
+
+export class SwitchCore implements Core, ListenerHost, ApiEnv {
+  readonly clock: Clock;
+  readonly id: CoreIdentity;
+  readonly channels = new Map<string, Channel>();
+  readonly apps: Map<string, AppSpec> = defaultApps();
+  readonly soundsDir: string | undefined;
+  readonly extensions = new Map<string, Array<[string, string]>>();
+  readonly endpoints: Array<{ match: string | RegExp; script: PartyScript }> = [];
+  readonly listeners = new Set<EslListener>();
+  readonly apiTable = new Map<string, ApiHandler>([...Object.entries(systemApis), ...Object.entries(uuidApis)]);
+  readonly password: string;
+  readonly chunking: Chunking;
+  readonly startedAt = Date.now();
+  readonly socketReady = new WeakMap<Channel, Promise<EslListener | undefined>>();
+  sessionsSinceStartup = 0;
+  /** ApiEnv.core: the core itself */
+  get core(): Core {
+    return this;
+  }
+  /** set by the originate/bridge modules */
+  originateImpl: ((arg: string) => Promise<string>) | undefined;
+  uuidBridgeImpl: ((a: Channel, b: Channel) => void) | undefined;
+  #seq = 1000;
+
+  constructor(o: CoreOptions) {
+    this.clock = new Clock(o.timeScale);
+    this.id = { coreUuid: randomUUID(), hostname: o.hostname, ipv4: '127.0.0.1', ipv6: '::1' };
+    this.password = o.password;
+    this.chunking = o.chunking;
+    this.soundsDir = o.soundsDir;
+  }
+
+  fire(name: string, headers: Array<[string, string]>, body?: string, callingKey?: string): SimEvent {
+    const ev: SimEvent = { name, headers: [...coreHeaders(this.id, name, ++this.#seq, callingKey ?? name), ...headers], body };
+    for (const l of this.listeners) l.offer(ev);
+    return ev;
+  }
+
+  coreHeadersFor(name: string): Array<[string, string]> {
+    return coreHeaders(this.id, name, ++this.#seq);
+  }
+
+  fireRaw(name: string, headers: Array<[string, string]>, body?: string): void {
+    this.fire(name, headers, body);
+  }
+
+  newUuid(): string {
+    return randomUUID();
+  }
+
+  channel(uuid: string): Channel | undefined {
+    return this.channels.get(uuid);
+  }
+
+  channelGone(ch: Channel): void {
+    if (this.channels.get(ch.uuid) === ch) this.channels.delete(ch.uuid);
+  }
+
+  attachSocket(ch: Channel, arg: string): void {
+    this.socketReady.set(ch, openOutbound(this, ch, arg));
+  }
+
+  attach(l: EslListener): void {
+    this.listeners.add(l);
+  }
+
+  detach(l: EslListener): void {
+    this.listeners.delete(l);
+  }
+
+  afterTimer(ms: number, fn: () => void): { cancel(): void } {
+    return this.clock.after(ms, fn);
+  }
+
+  defer(fn: () => void): void {
+    setImmediate(fn);
+  }
+
+  /** `<ext> [XML] [context]` → the defined extension's apps; `a:x,b:y inline` → those apps (uuid_transfer, transfer). */
+  resolveExtension(dest: string): Array<[string, string]> {
+    const w = dest.trim().split(/\s+/);
+    if ((w[1] ?? '').toLowerCase() === 'inline') {
+      return (w[0] ?? '').split(',').filter(Boolean).map((s) => {
+        const i = s.indexOf(':');
+        return i < 0 ? [s, ''] : [s.slice(0, i), s.slice(i + 1)];
+      });
+    }
+    return this.extensions.get(w[0] ?? '') ?? [];
+  }
+
+  endpointFor(target: string): PartyScript | undefined {
+    const bare = bareTarget(target);
+    for (let i = this.endpoints.length - 1; i >= 0; i--) {
+      const e = this.endpoints[i]!;
+      if (matches(e.match, bare)) return e.script;
+    }
+    return undefined;
+  }
+
+  async api(cmd: string, arg: string | undefined, _l?: EslListener): Promise<string> {
+    const h = this.apiTable.get(cmd.toLowerCase());
+    if (!h) return `-ERR ${cmd} Command not found!\n`; // api_exec (a02)
+    return h(arg ?? '', this);
+  }
+
+  /** bgapi jobs by Job-UUID, settled once their BACKGROUND_JOB has been fired (for tests) */
+  readonly jobs = new Map<string, Promise<string>>();
+
+  bgapi(cmd: string, arg: string | undefined, jobUuid: string, ownerUuid: string | undefined): void {
+    const job = this.api(cmd, arg).then((out) => {
+      const h: Array<[string, string]> = [['Job-UUID', jobUuid]];
+      if (ownerUuid) h.push(['Job-Owner-UUID', ownerUuid]);
+      h.push(['Job-Command', cmd]);
+      if (arg !== undefined) h.push(['Job-Command-Arg', arg]);
+      this.fire('BACKGROUND_JOB', h, out || 'Command returned no output!');
+      return out;
+    });
+    this.jobs.set(jobUuid, job);
+  }
+
+  originate(arg: string): Promise<string> {
+    if (!this.originateImpl) return Promise.resolve('-ERR CHAN_NOT_IMPLEMENTED\n');
+    return this.originateImpl(arg);
+  }
+
+  uuidBridge(a: Channel, b: Channel): void {
+    this.uuidBridgeImpl?.(a, b);
+  }
+}
