@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, type Env } from '../config/index.js';
+import { registerAgent } from './commands/agent.js';
 import { registerConfig } from './commands/config-check.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRun } from './commands/run.js';
@@ -32,6 +33,7 @@ export function buildProgram(io: CliIo = consoleIo, env?: Env): Command {
   registerMigrate(program, io, env);
   registerConfig(program, io, env);
   registerRun(program, io, env);
+  registerAgent(program, io, env);
   return program;
 }
 

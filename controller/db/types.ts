@@ -160,6 +160,16 @@ export interface CallbackAttemptsTable {
   ended_at: Timestamp | null;
   result: AttemptResult | null;
   hangup_cause: string | null;
+  /** Who was offered this attempt (one agent, or all of them for ring-all); a snapshot taken at reservation. */
+  offered: GeneratedJson<OfferedAgentRecord[]>;
+}
+
+/** One element of callback_attempts.offered. */
+export interface OfferedAgentRecord {
+  readonly agentId: string;
+  readonly legUuid: string;
+  readonly contact: string;
+  readonly ringTimeoutSeconds: number;
 }
 
 export interface CallEventsTable {

@@ -49,11 +49,13 @@ describe('qcb migrate', () => {
     let r = await qcb(['migrate', 'status'], env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^pending +- +2026-11-26T10-00-00_initial$/m);
-    assert.match(r.stdout, /^0 applied, 1 pending$/m);
+    assert.match(r.stdout, /^pending +- +2026-11-26T12-00-00_dispatch$/m);
+    assert.match(r.stdout, /^0 applied, 2 pending$/m);
 
     r = await qcb(['migrate', 'latest'], env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^applied +2026-11-26T10-00-00_initial$/m);
+    assert.match(r.stdout, /^applied +2026-11-26T12-00-00_dispatch$/m);
     assert.equal(r.stderr, '');
 
     r = await qcb(['migrate', 'latest'], env);
@@ -62,7 +64,11 @@ describe('qcb migrate', () => {
 
     r = await qcb(['migrate', 'status'], env);
     assert.match(r.stdout, /^applied +\d{4}-\d\d-\d\dT[\d:.]+Z +2026-11-26T10-00-00_initial$/m);
-    assert.match(r.stdout, /^1 applied, 0 pending$/m);
+    assert.match(r.stdout, /^2 applied, 0 pending$/m);
+
+    r = await qcb(['migrate', 'down'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^reverted +2026-11-26T12-00-00_dispatch$/m);
 
     r = await qcb(['migrate', 'down'], env);
     assert.equal(r.code, 0, r.stderr);

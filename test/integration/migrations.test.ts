@@ -100,6 +100,16 @@ describe('migrations', () => {
     for (const s of ACTIVE_CALLBACK_STATUSES) assert.ok(rows[0]?.def.includes(`'${s}'`), s);
   });
 
+  it('add what dispatch needs: the offered agents of an attempt, and the wake-up triggers', async () => {
+    const { rows: cols } = await sql<{ column_default: string; is_nullable: string; data_type: string }>`
+      select column_default, is_nullable, data_type from information_schema.columns
+      where table_name = 'callback_attempts' and column_name = 'offered'`.execute(db);
+    assert.deepEqual(cols, [{ column_default: "'[]'::jsonb", is_nullable: 'NO', data_type: 'jsonb' }]);
+    const { rows: triggers } = await sql<{ tgname: string }>`
+      select tgname from pg_trigger where tgname like '%notify_dispatch' order by tgname`.execute(db);
+    assert.deepEqual(triggers.map((r) => r.tgname), ['agents_notify_dispatch', 'queue_entries_notify_dispatch']);
+  });
+
   describe('with queues', () => {
     before(async () => {
       await addQueue(db, 'sales', '8001');

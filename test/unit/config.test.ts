@@ -196,7 +196,7 @@ agents:
       'freeswitch.defaultNode: no node named "fs9" in freeswitch.nodes',
       'controller.listen.port: expected a port number (0-65535)',
       'queues[1].extension: duplicate extension "8000" (also queues[0])',
-      'queues[1].strategy: expected one of: ring-all, longest-idle, round-robin, top-down, least-talk-time, random',
+      'queues[1].strategy: expected one of: ring-all, longest-idle, round-robin, top-down, least-talk-time, fewest-calls, random',
       'queues[1].callback.offerAfterSeconds: expected a positive integer',
       'queues[1].callback.offerKey: expected one DTMF key: 0-9, *, # or A-D (quote * and #)',
       'queues[1].callback.dialTemplate: required when callback mode is "both" (e.g. "sofia/gateway/pstn/{number}")',

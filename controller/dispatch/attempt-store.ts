@@ -1,0 +1,316 @@
+// The rows side of an attempt's life (AttemptStore, ./types.ts), on Postgres. Each method is
+// one transaction and idempotent: every change is a guarded UPDATE (`ended_at is null`,
+// `rang_at is null`, a status it moves from), so a re-run job or a second worker seeing the
+// same hangup changes nothing twice and writes no second event line. Lines are `attempt.*`
+// (plus `entry.*` for what happens to the entry and `agent.on_break` for the penalty).
+//
+// Policies come from the synced rows (queues, agents: controller/db/config-sync.ts), which are
+// the configuration as of the last start: wrap-up, delays, max no-answer, retry delays; a
+// callback's number of tries is fixed on the entry when it was requested (max_attempts).
+// queue_entries.attempts counts the customer's tries: +1 when the customer is dialled (or when
+// a customer failure is reported without that), never for an agent who failed before it.
+//
+// `cancelled` ends the attempt, not the entry: the entry goes back in line at its place (to
+// cancel a callback, ops make the entry terminal first; end() then leaves it alone).
+//
+// Lock order everywhere: attempt, then entry, then agents (the matcher takes entry then agents,
+// and never waits on a row lock), so these transactions cannot deadlock with each other.
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { AgentRow, CallbackAttemptRow, Database, QueueEntryRow } from '../db/types.js';
+import { agentAfter, countsAsCustomerTry, entryAfter, type EntryNext } from '../queue/attempt-outcome.js';
+import { logEvents, reservedAttemptFrom, type EventLine } from './rows.js';
+import type { AttemptOutcome, AttemptStore, ReservedAttempt } from './types.js';
+
+const TERMINAL = new Set(['completed', 'abandoned', 'overflowed', 'cancelled', 'expired', 'failed']);
+/** Entry statuses while an attempt is under way. */
+const IN_PROGRESS = ['dispatching', 'callback_dialing', 'connected'] as const;
+const now = sql<Date>`now()`;
+const inSeconds = (s: number) => sql<Date>`now() + make_interval(secs => ${s})`;
+/** Ids are bigint: anything else is "unknown", not an SQL error. */
+const isId = (id: string): boolean => /^[0-9]{1,18}$/.test(id);
+
+export class PgAttemptStore implements AttemptStore {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async load(attemptId: string): Promise<ReservedAttempt | null> {
+    if (!isId(attemptId)) return null;
+    const r = await this.#db.selectFrom('callback_attempts as a').innerJoin('queue_entries as e', 'e.id', 'a.entry_id')
+      .select(['a.id', 'a.attempt_no', 'a.entry_id', 'e.queue_id', 'e.kind', 'a.offered', 'a.agent_id', 'a.fs_node',
+        'e.channel_uuid', 'e.callback_number', 'a.customer_leg_uuid'])
+      .where('a.id', '=', attemptId).where('a.ended_at', 'is', null).executeTakeFirst();
+    if (!r) return null;
+    return reservedAttemptFrom({
+      attemptId: r.id, attemptNo: r.attempt_no, entryId: r.entry_id, queueId: r.queue_id, kind: r.kind, offered: r.offered,
+      agentId: r.agent_id, fsNode: r.fs_node ?? '', channelUuid: r.channel_uuid, callbackNumber: r.callback_number,
+      customerLegUuid: r.customer_leg_uuid,
+    });
+  }
+
+  async markRinging(attemptId: string): Promise<void> {
+    await this.#step(attemptId, async (tx, att, queueId) => {
+      const done = await tx.updateTable('callback_attempts').set({ rang_at: now })
+        .where('id', '=', attemptId).where('rang_at', 'is', null).executeTakeFirst();
+      if (done.numUpdatedRows === 0n) return;
+      const agents = await tx.updateTable('agents').set({ state: 'ringing', state_changed_at: now })
+        .where('current_entry_id', '=', att.entry_id).where('state', '=', 'reserved').returning('id').execute();
+      await logEvents(tx, [{ type: 'attempt.ringing', queueId, entryId: att.entry_id, attemptId, details: { agents: agents.map((a) => a.id) } }]);
+    });
+  }
+
+  async markAgentAnswered(attemptId: string, agentId: string, agentLegUuid: string): Promise<void> {
+    await this.#step(attemptId, async (tx, att, queueId) => {
+      // First answer wins; a second (late ring-all answer, repeated event) changes nothing.
+      if (att.agent_answered_at !== null || !att.offered.some((o) => o.agentId === agentId)) return;
+      await tx.updateTable('callback_attempts').set({ agent_answered_at: now, agent_id: agentId, agent_leg_uuid: agentLegUuid })
+        .where('id', '=', attemptId).execute();
+      await tx.updateTable('queue_entries').set({ agent_id: agentId }).where('id', '=', att.entry_id).execute();
+      const losers = await tx.updateTable('agents').set({ state: 'idle', current_entry_id: null, state_changed_at: now })
+        .where('current_entry_id', '=', att.entry_id).where('id', '<>', agentId).returning('id').execute();
+      // On the phone from now on (whisper, customer ringing, talk); answering ends a no-answer run.
+      await tx.updateTable('agents').set({ state: 'in_call', state_changed_at: now, no_answer_count: 0 })
+        .where('id', '=', agentId).where('current_entry_id', '=', att.entry_id).execute();
+      await logEvents(tx, [
+        { type: 'attempt.agent_answered', queueId, entryId: att.entry_id, attemptId, agentId, details: { legUuid: agentLegUuid } },
+        ...losers.map((l) => ({ type: 'attempt.agent_released', queueId, entryId: att.entry_id, attemptId, agentId: l.id, details: { reason: 'lost_race' } })),
+      ]);
+    });
+  }
+
+  async markCustomerDialing(attemptId: string): Promise<void> {
+    await this.#step(attemptId, async (tx, att, queueId) => {
+      // The customer is called: this try counts against the retry policy (once, by the status guard).
+      const row = await tx.updateTable('queue_entries').set((eb) => ({ status: 'callback_dialing', attempts: eb('attempts', '+', 1) }))
+        .where('id', '=', att.entry_id).where('kind', '=', 'callback').where('status', '=', 'dispatching')
+        .returning('attempts').executeTakeFirst();
+      if (row) await logEvents(tx, [{ type: 'attempt.customer_dialing', queueId, entryId: att.entry_id, attemptId, details: { try: row.attempts } }]);
+    });
+  }
+
+  async markCustomerAnswered(attemptId: string): Promise<void> {
+    await this.#step(attemptId, async (tx, att, queueId) => {
+      const done = await tx.updateTable('callback_attempts').set({ customer_answered_at: now })
+        .where('id', '=', attemptId).where('customer_answered_at', 'is', null).executeTakeFirst();
+      if (done.numUpdatedRows > 0n) await logEvents(tx, [{ type: 'attempt.customer_answered', queueId, entryId: att.entry_id, attemptId }]);
+    });
+  }
+
+  async markBridged(attemptId: string): Promise<void> {
+    await this.#step(attemptId, async (tx, att, queueId) => {
+      const done = await tx.updateTable('callback_attempts').set({ bridged_at: now })
+        .where('id', '=', attemptId).where('bridged_at', 'is', null).executeTakeFirst();
+      if (done.numUpdatedRows === 0n) return;
+      await tx.updateTable('queue_entries').set({ status: 'connected', connected_at: now, ...(att.agent_id ? { agent_id: att.agent_id } : {}) })
+        .where('id', '=', att.entry_id).where('status', 'in', ['dispatching', 'callback_dialing']).execute();
+      if (att.agent_id) {
+        await tx.updateTable('agents').set({ state: 'in_call', state_changed_at: now })
+          .where('id', '=', att.agent_id).where('current_entry_id', '=', att.entry_id).where('state', '<>', 'in_call').execute();
+      }
+      await logEvents(tx, [{ type: 'attempt.bridged', queueId, entryId: att.entry_id, attemptId, agentId: att.agent_id }]);
+    });
+  }
+
+  async end(attemptId: string, outcome: AttemptOutcome, hangupCause: string | null): Promise<{ readonly matchAt: readonly Date[] }> {
+    if (!isId(attemptId)) return { matchAt: [] };
+    return this.#db.transaction().execute(async (tx) => {
+      const att = await tx.selectFrom('callback_attempts').selectAll().where('id', '=', attemptId).forUpdate().executeTakeFirst();
+      if (!att || att.ended_at !== null) return { matchAt: [] };
+      const entry = await tx.selectFrom('queue_entries').selectAll().where('id', '=', att.entry_id).forUpdate().executeTakeFirstOrThrow();
+      const queue = await tx.selectFrom('queues').select(['retry_attempts', 'retry_delays_seconds', 'wrap_up_seconds'])
+        .where('id', '=', entry.queue_id).executeTakeFirstOrThrow();
+      const { ended_at: endedAt } = await tx.updateTable('callback_attempts').set({ ended_at: now, result: outcome, hangup_cause: hangupCause })
+        .where('id', '=', attemptId).returning('ended_at').executeTakeFirstOrThrow();
+
+      const events: EventLine[] = [];
+      const matchAt: Date[] = [];
+      const next = await applyEntry(tx, att, entry, outcome, queue, events);
+      if (next.to === 'waiting') matchAt.push(endedAt!);
+      if (next.to === 'callback_pending') matchAt.push(new Date(endedAt!.getTime() + next.delaySeconds * 1000));
+
+      const holders = await tx.selectFrom('agents').selectAll().where('current_entry_id', '=', entry.id).orderBy('id').forUpdate().execute();
+      for (const agent of holders) {
+        const readyAt = await applyAgent(tx, att, entry, agent, outcome, queue.wrap_up_seconds, events);
+        if (readyAt) matchAt.push(readyAt.getTime() < endedAt!.getTime() ? endedAt! : readyAt);
+      }
+      events.unshift({
+        type: 'attempt.ended', queueId: entry.queue_id, entryId: entry.id, attemptId, agentId: att.agent_id,
+        details: { outcome, hangupCause, entry: next.to, agents: holders.map((a) => a.id) },
+      });
+      await logEvents(tx, events);
+      const unique = [...new Set(matchAt.map((d) => d.getTime()))].sort((a, b) => a - b);
+      return { matchAt: unique.map((t) => new Date(t)) };
+    });
+  }
+
+  async openAttempts(): Promise<ReadonlyArray<{ readonly attemptId: string; readonly legUuids: readonly string[]; readonly bridged: boolean; readonly createdAt: Date }>> {
+    const rows = await this.#db.selectFrom('callback_attempts as a').innerJoin('queue_entries as e', 'e.id', 'a.entry_id')
+      .select(['a.id', 'a.offered', 'a.agent_leg_uuid', 'a.agent_answered_at', 'a.customer_leg_uuid', 'a.bridged_at', 'a.created_at', 'e.status'])
+      .where('a.ended_at', 'is', null).orderBy('a.id').execute();
+    return rows.map((r) => {
+      // Before an answer every offered leg may ring; after it only the winner's (as FreeSWITCH
+      // named it) is left. The customer leg exists once it is being dialled.
+      const agentLegs = r.agent_answered_at && r.agent_leg_uuid ? [r.agent_leg_uuid] : r.offered.map((o) => o.legUuid);
+      const customer = r.customer_leg_uuid && (r.status === 'callback_dialing' || r.status === 'connected') ? [r.customer_leg_uuid] : [];
+      return { attemptId: r.id, legUuids: [...agentLegs, ...customer], bridged: r.bridged_at !== null, createdAt: r.created_at };
+    });
+  }
+
+  /** Callbacks still pending past their expiry become `expired` (ones under way finish their attempt first). */
+  async expireCallbacks(at?: Date): Promise<string[]> {
+    return this.#db.transaction().execute(async (tx) => {
+      const rows = await tx.updateTable('queue_entries').set({ status: 'expired', ended_at: now, end_reason: 'expired', next_attempt_at: null })
+        .where('status', '=', 'callback_pending').where('expires_at', '<=', at ?? now)
+        .returning(['id', 'queue_id', 'attempts', 'expires_at']).execute();
+      await logEvents(tx, rows.map((r) => ({ type: 'entry.expired', queueId: r.queue_id, entryId: r.id, details: { attempts: r.attempts, expiresAt: r.expires_at } })));
+      return rows.map((r) => r.id);
+    });
+  }
+
+  /**
+   * Agents holding an entry (reserved, ringing, in a call) for longer than `olderThanSeconds`
+   * with no open attempt offering them: what a crash between two writers could leave. They
+   * become idle. Returns their ids.
+   */
+  async releaseStaleReservations(olderThanSeconds: number): Promise<string[]> {
+    return this.#db.transaction().execute(async (tx) => {
+      const { rows } = await sql<{ id: string; current_entry_id: string }>`
+        select a.id, a.current_entry_id from agents a
+        where a.state in ('reserved', 'ringing', 'in_call')
+          and a.state_changed_at <= now() - make_interval(secs => ${olderThanSeconds})
+          and not exists (
+            select 1 from callback_attempts ca
+            where ca.entry_id = a.current_entry_id and ca.ended_at is null
+              and (ca.agent_id = a.id or (ca.agent_id is null and ca.offered @> jsonb_build_array(jsonb_build_object('agentId', a.id)))))
+        for update of a skip locked`.execute(tx);
+      if (rows.length === 0) return [];
+      await tx.updateTable('agents').set({ state: 'idle', current_entry_id: null, state_changed_at: now })
+        .where('id', 'in', rows.map((r) => r.id)).execute();
+      await logEvents(tx, rows.map((r) => ({ type: 'attempt.stale_reservation_released', agentId: r.id, entryId: r.current_entry_id })));
+      return rows.map((r) => r.id);
+    });
+  }
+
+  /**
+   * Puts an entry stuck under way (dispatching / callback_dialing) with no open attempt back
+   * in line at its place: live → waiting, callback → callback_pending due now; agents still
+   * holding it are released. False when there is nothing to do (open attempt: end it instead).
+   */
+  async reopenEntry(entryId: string): Promise<boolean> {
+    if (!isId(entryId)) return false;
+    return this.#db.transaction().execute(async (tx) => {
+      const entry = await tx.selectFrom('queue_entries').select(['id', 'kind', 'status', 'queue_id']).where('id', '=', entryId)
+        .where('status', 'in', ['dispatching', 'callback_dialing']).forUpdate().executeTakeFirst();
+      if (!entry) return false;
+      const open = await tx.selectFrom('callback_attempts').select('id').where('entry_id', '=', entryId).where('ended_at', 'is', null).executeTakeFirst();
+      if (open) return false;
+      const released = await tx.updateTable('agents').set({ state: 'idle', current_entry_id: null, state_changed_at: now })
+        .where('current_entry_id', '=', entryId).returning('id').execute();
+      await tx.updateTable('queue_entries')
+        .set(entry.kind === 'live' ? { status: 'waiting', agent_id: null } : { status: 'callback_pending', agent_id: null, next_attempt_at: now })
+        .where('id', '=', entryId).execute();
+      await logEvents(tx, [{ type: 'entry.reopened', queueId: entry.queue_id, entryId, details: { from: entry.status, releasedAgents: released.map((r) => r.id) } }]);
+      return true;
+    });
+  }
+
+  /** Runs `fn` with the open attempt locked; nothing when it is ended or unknown. */
+  async #step(attemptId: string, fn: (tx: Transaction<Database>, att: CallbackAttemptRow, queueId: string) => Promise<void>): Promise<void> {
+    if (!isId(attemptId)) return;
+    await this.#db.transaction().execute(async (tx) => {
+      const att = await tx.selectFrom('callback_attempts').selectAll().where('id', '=', attemptId).where('ended_at', 'is', null)
+        .forUpdate().executeTakeFirst();
+      if (!att) return;
+      const entry = await tx.selectFrom('queue_entries').select('queue_id').where('id', '=', att.entry_id).executeTakeFirstOrThrow();
+      await fn(tx, att, entry.queue_id);
+    });
+  }
+}
+
+interface QueuePolicy {
+  readonly retry_attempts: number;
+  readonly retry_delays_seconds: number[];
+}
+
+/** Moves the entry on after the attempt (./attempt-outcome.ts decides); returns the decision. */
+async function applyEntry(
+  tx: Transaction<Database>, att: CallbackAttemptRow, entry: QueueEntryRow, outcome: AttemptOutcome, queue: QueuePolicy, events: EventLine[],
+): Promise<EntryNext> {
+  const terminal = TERMINAL.has(entry.status) || !(IN_PROGRESS as readonly string[]).includes(entry.status);
+  const dialled = entry.kind === 'callback' && (entry.status === 'callback_dialing' || entry.status === 'connected');
+  // The worker did not report dialling but the customer failed: the try still counts.
+  const attempts = entry.attempts + (entry.kind === 'callback' && !terminal && !dialled && countsAsCustomerTry(outcome, false) ? 1 : 0);
+  const next = entryAfter(outcome, {
+    kind: entry.kind, terminal, bridged: att.bridged_at !== null, customerDialled: dialled, attempts,
+    maxAttempts: entry.max_attempts ?? queue.retry_attempts, delaysSeconds: queue.retry_delays_seconds,
+  });
+  const base = { queueId: entry.queue_id, entryId: entry.id, attemptId: att.id };
+  const update = tx.updateTable('queue_entries').where('id', '=', entry.id);
+  switch (next.to) {
+    case 'unchanged':
+      return next;
+    case 'completed':
+      await update.set({ status: 'completed', attempts, ended_at: now, end_reason: 'connected', next_attempt_at: null }).execute();
+      events.push({ ...base, type: 'entry.completed', details: { attempts } });
+      return next;
+    case 'abandoned':
+      await update.set({ status: 'abandoned', ended_at: now, end_reason: next.reason }).execute();
+      events.push({ ...base, type: 'entry.abandoned', details: { reason: next.reason } });
+      return next;
+    case 'failed':
+      await update.set({ status: 'failed', attempts, ended_at: now, end_reason: next.reason, next_attempt_at: null }).execute();
+      events.push({ ...base, type: 'entry.failed', details: { reason: next.reason, attempts } });
+      return next;
+    case 'waiting':
+      // The place is untouched (it never changes): the caller is first in line again if they were.
+      await update.set({ status: 'waiting', agent_id: null }).execute();
+      events.push({ ...base, type: 'entry.requeued', details: { outcome } });
+      return next;
+    case 'callback_pending': {
+      const row = await update.set({ status: 'callback_pending', agent_id: null, attempts, next_attempt_at: inSeconds(next.delaySeconds) })
+        .returning('next_attempt_at').executeTakeFirstOrThrow();
+      events.push({ ...base, type: next.delaySeconds > 0 ? 'entry.retry_scheduled' : 'entry.requeued', details: { outcome, attempts, nextAttemptAt: row.next_attempt_at } });
+      return next;
+    }
+  }
+}
+
+/** Frees one agent of the attempt (wrap-up, penalty, delay or plain release); returns when it is ready for the matcher, if it is available. */
+async function applyAgent(
+  tx: Transaction<Database>, att: CallbackAttemptRow, entry: QueueEntryRow, agent: AgentRow, outcome: AttemptOutcome,
+  queueWrapUp: number, events: EventLine[],
+): Promise<Date | null> {
+  const isHolder = att.agent_id === agent.id;
+  const next = agentAfter(outcome, {
+    answered: isHolder && att.agent_answered_at !== null,
+    talked: isHolder && (att.bridged_at !== null || outcome === 'connected'),
+    otherAnswered: att.agent_answered_at !== null && !isHolder,
+    noAnswerCount: agent.no_answer_count,
+  }, {
+    wrapUpSeconds: agent.wrap_up_seconds ?? queueWrapUp, maxNoAnswer: agent.max_no_answer, busyDelaySeconds: agent.busy_delay_seconds,
+    rejectDelaySeconds: agent.reject_delay_seconds, noAnswerDelaySeconds: agent.no_answer_delay_seconds,
+  });
+  const toBreak = next.toBreak && agent.status === 'available';
+  const talk = next.countCall && att.bridged_at
+    ? sql<string>`talk_seconds + greatest(0, floor(extract(epoch from (now() - ${att.bridged_at}::timestamptz))))::bigint`
+    : sql<string>`talk_seconds`;
+  const row = await tx.updateTable('agents').set((eb) => ({
+    state: next.state,
+    current_entry_id: null,
+    state_changed_at: now,
+    ...(next.readyInSeconds !== null ? { ready_at: inSeconds(next.readyInSeconds) } : {}),
+    ...(next.noAnswer === 'increment' ? { no_answer_count: eb('no_answer_count', '+', 1) } : next.noAnswer === 'reset' ? { no_answer_count: 0 } : {}),
+    ...(next.countCall ? { calls_answered: eb('calls_answered', '+', 1), talk_seconds: talk, last_call_ended_at: now } : {}),
+    ...(toBreak ? { status: 'on_break' as const, break_reason: 'no_answer', status_changed_at: now } : {}),
+  })).where('id', '=', agent.id).returning(['status', 'ready_at', 'no_answer_count', 'talk_seconds']).executeTakeFirstOrThrow();
+  const base = { queueId: entry.queue_id, entryId: entry.id, attemptId: att.id, agentId: agent.id };
+  events.push({
+    ...base, type: next.countCall ? 'attempt.agent_wrap_up' : 'attempt.agent_released',
+    details: { reason: next.reason, state: next.state, readyAt: row.ready_at, noAnswerCount: row.no_answer_count, ...(next.countCall ? { talkSeconds: Number(row.talk_seconds) } : {}) },
+  });
+  if (toBreak) events.push({ ...base, type: 'agent.on_break', details: { reason: 'no_answer', noAnswerCount: row.no_answer_count } });
+  if (row.status !== 'available') return null;
+  return row.ready_at ?? new Date(0);
+}

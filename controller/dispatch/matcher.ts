@@ -1,0 +1,229 @@
+// The matcher: the earliest eligible place of a queue and a free agent (by the queue's
+// strategy), both reserved with the attempt row in one short transaction (design.md §2, §5).
+//
+// Locks, and why each is there:
+// - a transaction-scoped advisory lock per queue: matchers of one queue take turns. Without it
+//   two matchers could each lock an entry (the second skipping the first's), and if the second
+//   grabbed the only free agent first, place 2 would be served before place 1 (§5.4). The
+//   transactions are a handful of statements, so waiting for the other is cheap.
+// - the entry: FOR UPDATE SKIP LOCKED, earliest place first. Another writer holding the head
+//   entry (the caller hanging up, the menu) is passed over rather than waited for.
+// - agents: read unlocked, ranked by the strategy, then only the chosen ones are locked FOR
+//   UPDATE SKIP LOCKED with their eligibility re-checked. Agents are shared between queues;
+//   locking every candidate would hide them all from the other queues' matchers for the
+//   length of this transaction (they would give up with agents free). An agent skipped here is
+//   being taken by someone else, and the next best is tried.
+// An agent is reserved by setting state + current_entry_id, which the schema allows for one
+// entry only (§5.1); the unique index on open attempts keeps one attempt per entry (§5.3).
+//
+// Eligible: live `waiting`, and `callback_pending` whose next_attempt_at is due and which has
+// not expired. An entry in `offering` (the caller is in the callback menu) is not dispatched
+// (we would ring an agent for a caller who may be about to hang up and be called back), but it
+// keeps its place: entries behind it may be served, and once the caller cancels the menu it is
+// `waiting` again at its old place, ahead of everyone who came later.
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { AgentConfig, Config, QueueConfig } from '../config/types.js';
+import { json } from '../db/json.js';
+import type { Database, OfferedAgentRecord } from '../db/types.js';
+import { pickAgents, type CandidateAgent } from '../queue/strategies.js';
+import { agentLegUuid, customerLegUuid } from './leg-uuid.js';
+import { MatchError } from './match-error.js';
+import { logEvents, reservedAttemptFrom } from './rows.js';
+import type { ReservedAttempt } from './types.js';
+
+export interface MatchOptions {
+  /** One queue, or every configured queue (null/undefined). */
+  readonly queueId?: string | null;
+  /** At most this many attempts per run (default 100). */
+  readonly limit?: number;
+  /** For `random`; Math.random by default. */
+  readonly random?: () => number;
+}
+
+/** Advisory lock class of the per-queue matcher lock (the key is hashtext(queue id)). */
+export const MATCH_LOCK_CLASS = 0x71636231; // "qcb1"
+
+const DEFAULT_LIMIT = 100;
+/** Deadlock, serialization failure: retried once, they say nothing about the rows. */
+const TRANSIENT = new Set(['40P01', '40001']);
+
+/**
+ * Reserves as many (entry, agents) pairs as are available, up to `limit`, and returns them
+ * for the worker to carry out. Queues take turns one reservation at a time, so with shared
+ * agents one busy queue does not starve the others within a run. Each reservation is its
+ * own committed transaction: a failure throws MatchError carrying the ones already made.
+ */
+export async function matchAndReserve(db: Kysely<Database>, config: Config, opts: MatchOptions = {}): Promise<ReservedAttempt[]> {
+  const limit = opts.limit ?? DEFAULT_LIMIT;
+  const random = opts.random ?? Math.random;
+  let queues = config.queues.filter((q) => opts.queueId == null || q.name === opts.queueId);
+  const agents = new Map(config.agents.map((a) => [a.id, a]));
+  const reserved: ReservedAttempt[] = [];
+  while (queues.length > 0 && reserved.length < limit) {
+    const stillMatching: QueueConfig[] = [];
+    for (const queue of queues) {
+      if (reserved.length >= limit) break;
+      let r: ReservedAttempt | null;
+      try {
+        r = await retryTransient(() => reserveNext(db, config, queue, agents, random));
+      } catch (err) {
+        throw new MatchError(queue.name, reserved, err);
+      }
+      if (r) {
+        reserved.push(r);
+        stillMatching.push(queue);
+      }
+    }
+    queues = stillMatching;
+  }
+  return reserved;
+}
+
+async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!TRANSIENT.has((err as { code?: string }).code ?? '')) throw err;
+    return fn();
+  }
+}
+
+/** One reservation in `queue`, or null when there is no eligible entry or no free agent. */
+async function reserveNext(
+  db: Kysely<Database>, config: Config, queue: QueueConfig, agentConfigs: ReadonlyMap<string, AgentConfig>, random: () => number,
+): Promise<ReservedAttempt | null> {
+  return db.transaction().execute(async (tx) => {
+    await sql`select pg_advisory_xact_lock(${MATCH_LOCK_CLASS}::int, hashtext(${queue.name}))`.execute(tx);
+    await finishWrapUps(tx, queue.name);
+
+    const entry = await lockHeadEntry(tx, queue.name);
+    if (!entry) return null;
+    const agents = await lockAgents(tx, queue, await candidates(tx, queue.name), random);
+    if (agents.length === 0) return null; // commits only the wrap-up endings; the entry stays as it was
+
+    const { id: attemptId } = (await sql<{ id: string }>`
+      select nextval(pg_get_serial_sequence('callback_attempts', 'id'))::text as id`.execute(tx)).rows[0]!;
+    // Numbered over all the entry's attempts (live ones before it became a callback, agent
+    // failures that used no try): entry.attempts counts customer tries only (attempt-store.ts),
+    // so entry.attempts + 1 would collide on the (entry_id, attempt_no) key.
+    const { n: attemptNo } = (await sql<{ n: number }>`
+      select coalesce(max(attempt_no), 0)::int + 1 as n from callback_attempts where entry_id = ${entry.id}`.execute(tx)).rows[0]!;
+    const offered: OfferedAgentRecord[] = agents.map((a) => {
+      const cfg = agentConfigs.get(a.id);
+      return {
+        agentId: a.id,
+        legUuid: agentLegUuid(attemptId, a.id),
+        contact: cfg?.contact ?? a.contact,
+        ringTimeoutSeconds: cfg ? (cfg.ringTimeoutSeconds ?? queue.agentRingTimeoutSeconds) : (a.ringTimeout ?? queue.agentRingTimeoutSeconds),
+      };
+    });
+    const single = offered.length === 1 ? offered[0]! : null;
+    const live = entry.kind === 'live';
+    const fsNode = (live ? entry.fs_node : null) ?? config.freeswitch.defaultNode;
+    const customerLeg = live ? null : customerLegUuid(attemptId);
+    const agentIds = offered.map((o) => o.agentId);
+
+    await tx.insertInto('callback_attempts').values({
+      id: attemptId, entry_id: entry.id, attempt_no: attemptNo, fs_node: fsNode, offered: json(offered),
+      agent_id: single?.agentId ?? null, agent_leg_uuid: single?.legUuid ?? null, customer_leg_uuid: customerLeg,
+    }).execute();
+    await tx.updateTable('agents').set({
+      state: 'reserved', current_entry_id: entry.id, state_changed_at: sql<Date>`now()`, last_offered_at: sql<Date>`now()`,
+    }).where('id', 'in', agentIds).execute();
+    await tx.updateTable('queue_agents').set({ last_offered_at: sql<Date>`now()` })
+      .where('queue_id', '=', queue.name).where('agent_id', 'in', agentIds).execute();
+    await tx.updateTable('queue_entries').set({ status: 'dispatching', agent_id: single?.agentId ?? null })
+      .where('id', '=', entry.id).execute();
+    await logEvents(tx, [{
+      type: 'dispatch.reserved', queueId: queue.name, entryId: entry.id, attemptId, agentId: single?.agentId ?? null,
+      details: { agents: agentIds, attemptNo, kind: entry.kind, strategy: queue.strategy, place: entry.place, fsNode },
+    }]);
+    return reservedAttemptFrom({
+      attemptId, attemptNo, entryId: entry.id, queueId: queue.name, kind: entry.kind, offered,
+      agentId: single?.agentId ?? null, fsNode, channelUuid: entry.channel_uuid, callbackNumber: entry.callback_number,
+      customerLegUuid: customerLeg,
+    });
+  });
+}
+
+/** Agents of the queue whose wrap-up time is over become idle (each logged). */
+async function finishWrapUps(tx: Transaction<Database>, queueId: string): Promise<void> {
+  const done = await sql<{ id: string }>`
+    update agents set state = 'idle', state_changed_at = now()
+    where id in (select a.id from agents a join queue_agents qa on qa.agent_id = a.id
+                 where qa.queue_id = ${queueId} and a.state = 'wrap_up' and a.ready_at <= now()
+                 for update of a skip locked)
+    returning id`.execute(tx);
+  await logEvents(tx, done.rows.map((r) => ({ type: 'agent.wrap_up_ended', agentId: r.id, queueId })));
+}
+
+/** The earliest eligible place of the queue, locked; entries locked by others are passed over. */
+async function lockHeadEntry(tx: Transaction<Database>, queueId: string) {
+  return eligibleHead(tx, queueId).forUpdate().skipLocked().executeTakeFirst();
+}
+
+/** The query for the earliest eligible entry of a queue (exported for the plan test: it must use queue_entries_eligible_idx). */
+export function eligibleHead(db: Kysely<Database>, queueId: string) {
+  return db.selectFrom('queue_entries as e')
+    .select(['e.id', 'e.kind', 'e.place', 'e.channel_uuid', 'e.fs_node', 'e.callback_number'])
+    .where('e.queue_id', '=', queueId)
+    // Also stated as a plain list, so the planner matches queue_entries_eligible_idx at once.
+    .where('e.status', 'in', ['waiting', 'callback_pending'])
+    .where((eb) => eb.or([
+      eb('e.status', '=', 'waiting'),
+      eb.and([
+        eb.or([eb('e.next_attempt_at', 'is', null), eb('e.next_attempt_at', '<=', sql<Date>`now()`)]),
+        eb.or([eb('e.expires_at', 'is', null), eb('e.expires_at', '>', sql<Date>`now()`)]),
+      ]),
+    ]))
+    // An open attempt on an eligible entry is an inconsistency for the reconciler to fix;
+    // here it would only make the insert fail on the one-open-attempt index.
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('callback_attempts as ca').select(sql`1`.as('x'))
+      .whereRef('ca.entry_id', '=', 'e.id').where('ca.ended_at', 'is', null))))
+    .orderBy('e.place').limit(1);
+}
+
+interface Candidate extends CandidateAgent {
+  readonly contact: string;
+  readonly ringTimeout: number | null;
+}
+
+/** SQL condition of an agent that may be offered a call now. */
+const FREE = sql<boolean>`a.active and a.status = 'available' and a.state = 'idle' and (a.ready_at is null or a.ready_at <= now())`;
+
+/** The queue's free agents, unlocked (a snapshot to rank; lockAgents re-checks). */
+async function candidates(tx: Transaction<Database>, queueId: string): Promise<Candidate[]> {
+  const { rows } = await sql<{
+    id: string; contact: string; ring_timeout_seconds: number | null; level: number; position: number;
+    idle_since: Date | null; last_offered_at: Date | null; talk_seconds: string; calls_answered: number;
+  }>`
+    select a.id, a.contact, a.ring_timeout_seconds, qa.level, qa.position, qa.last_offered_at,
+           greatest(a.ready_at, a.last_call_ended_at) as idle_since, a.talk_seconds, a.calls_answered
+    from agents a join queue_agents qa on qa.agent_id = a.id and qa.queue_id = ${queueId}
+    where ${FREE}`.execute(tx);
+  return rows.map((r) => ({
+    id: r.id, contact: r.contact, ringTimeout: r.ring_timeout_seconds, level: r.level, position: r.position,
+    idleSince: r.idle_since, lastOfferedAt: r.last_offered_at, talkSeconds: Number(r.talk_seconds), callsAnswered: r.calls_answered,
+  }));
+}
+
+/**
+ * Locks the agent(s) the strategy picks. When a pick is locked by someone else (or no longer
+ * free), it is dropped and the strategy picks again from the rest, so a busy agent never
+ * makes the queue give up while another is free.
+ */
+async function lockAgents(tx: Transaction<Database>, queue: QueueConfig, all: readonly Candidate[], random: () => number): Promise<Candidate[]> {
+  let remaining = [...all];
+  while (remaining.length > 0) {
+    const chosen = pickAgents(remaining, queue.strategy, random);
+    if (chosen.length === 0) return [];
+    const ids = chosen.map((c) => c.id);
+    const { rows } = await sql<{ id: string }>`
+      select a.id from agents a where a.id in (${sql.join(ids)}) and ${FREE}
+      for update skip locked`.execute(tx);
+    const locked = new Set(rows.map((r) => r.id));
+    if (locked.size > 0) return chosen.filter((c) => locked.has(c.id));
+    remaining = remaining.filter((c) => !ids.includes(c.id));
+  }
+  return [];
+}

@@ -1,0 +1,381 @@
+// The matcher on real Postgres rows: each strategy picks the agent it should, the earliest
+// eligible place is served first across live callers and callbacks (a callback keeps the place
+// of its call), not-due / expired / `offering` entries wait (offering keeps its place), agents
+// who are not free are never picked, and matchers running in parallel never reserve an agent
+// or an entry twice (design.md §5.1, §5.3, §5.4).
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { sql } from 'kysely';
+import { matchAndReserve, eligibleHead } from '../../controller/dispatch/matcher.js';
+import { PgAttemptStore } from '../../controller/dispatch/attempt-store.js';
+import { changeAgentStatus } from '../../controller/dispatch/agent-ops.js';
+import { agentLegUuid, customerLegUuid } from '../../controller/dispatch/leg-uuid.js';
+import { DISPATCH_CHANNEL, listenForDispatch } from '../../controller/dispatch/notify.js';
+import type { ReservedAttempt } from '../../controller/dispatch/types.js';
+import {
+  addCallback, addLive, agentRow, CALLBACK, entryRow, eventsOf, login, resetFloor, startDispatchDb, toCallback, type DispatchDb,
+} from '../helpers/dispatch-db.js';
+
+const STRATEGY_QUEUES = ['ring-all', 'longest-idle', 'round-robin', 'top-down', 'least-talk-time', 'fewest-calls', 'random'] as const;
+// Same four agents in every strategy queue: ann, bob, cat on level 1 (positions 3, 1, 2), dan on level 2.
+const TIERS: Record<string, [number, number]> = { ann: [1, 3], bob: [1, 1], cat: [1, 2], dan: [2, 1] };
+const PAR_AGENTS = Array.from({ length: 12 }, (_, i) => `p${String(i).padStart(2, '0')}`);
+
+const YAML = `
+queues:
+${STRATEGY_QUEUES.map((s, i) => `  - { name: q-${s}, extension: "81${i}0", strategy: ${s}, agentRingTimeoutSeconds: 25, ${CALLBACK} }`).join('\n')}
+  - { name: order, extension: "8200", strategy: longest-idle, ${CALLBACK} }
+  - { name: pool, extension: "8201", strategy: longest-idle, ${CALLBACK} }
+  - { name: par-a, extension: "8300", strategy: longest-idle, wrapUpSeconds: 0, ${CALLBACK} }
+  - { name: par-b, extension: "8301", strategy: round-robin, wrapUpSeconds: 0, ${CALLBACK} }
+  - { name: par-c, extension: "8302", strategy: ring-all, wrapUpSeconds: 0, ${CALLBACK} }
+agents:
+${Object.entries(TIERS).map(([id, [level, position]]) => `  - id: ${id}
+    contact: user/${id}
+    ${id === 'cat' ? 'ringTimeoutSeconds: 12' : ''}
+    tiers: [${STRATEGY_QUEUES.map((s) => `{ queue: q-${s}, level: ${level}, position: ${position} }`).join(', ')}, { queue: order }, { queue: pool }]`).join('\n')}
+  - { id: eve, contact: user/eve, tiers: [{ queue: pool }] }
+${PAR_AGENTS.map((id, i) => `  - { id: ${id}, contact: "loopback/${id}", tiers: [{ queue: par-a, position: ${i + 1} }, { queue: par-b, position: ${i + 1} }${i < 4 ? ', { queue: par-c }' : ''}] }`).join('\n')}
+`;
+
+describe('matcher', () => {
+  let t: DispatchDb;
+  before(async () => {
+    t = await startDispatchDb(YAML);
+  });
+  after(async () => {
+    await t?.close();
+  });
+  beforeEach(async () => {
+    await resetFloor(t.db);
+  });
+
+  const agentsOf = (r: ReservedAttempt | undefined) => (r?.agents ?? []).map((a) => a.agentId);
+  const matchOne = async (queueId: string, random?: () => number) => {
+    const r = await matchAndReserve(t.db, t.config, { queueId, limit: 1, ...(random ? { random } : {}) });
+    assert.equal(r.length, 1, `one reservation in ${queueId}`);
+    return r[0]!;
+  };
+
+  describe('strategies, through the matcher on real rows', () => {
+    it('ring-all reserves every free agent of the best level in one attempt', async () => {
+      await login(t.db, 'ann', 'bob', 'cat', 'dan');
+      const e = await addLive(t.db, 'q-ring-all', { fsNode: 'fs2' });
+      const r = await matchOne('q-ring-all');
+      assert.deepEqual(agentsOf(r), ['bob', 'cat', 'ann'], 'level 1 by position; dan (level 2) not rung');
+      assert.equal(r.entryId, e.id);
+      assert.equal(r.kind, 'live');
+      assert.equal(r.fsNode, 'fs2', 'live: the node that holds the caller');
+      assert.deepEqual(r.agents.map((a) => a.legUuid), ['bob', 'cat', 'ann'].map((a) => agentLegUuid(r.attemptId, a)));
+      assert.deepEqual(r.agents.map((a) => a.ringTimeoutSeconds), [25, 12, 25], 'agent ringTimeoutSeconds ?? queue agentRingTimeoutSeconds');
+      assert.deepEqual(r.agents.map((a) => a.contact), ['user/bob', 'user/cat', 'user/ann']);
+      for (const id of ['ann', 'bob', 'cat']) {
+        const a = await agentRow(t.db, id);
+        assert.equal(a.state, 'reserved', id);
+        assert.equal(a.current_entry_id, e.id, id);
+      }
+      assert.equal((await agentRow(t.db, 'dan')).state, 'idle');
+      const att = await t.db.selectFrom('callback_attempts').selectAll().where('id', '=', r.attemptId).executeTakeFirstOrThrow();
+      assert.equal(att.agent_id, null, 'nobody holds a ring-all attempt alone until one answers');
+      assert.equal(att.offered.length, 3);
+      assert.equal((await entryRow(t.db, e.id)).status, 'dispatching');
+    });
+
+    it('longest-idle: the agent free the longest (end of wrap-up or of the last call)', async () => {
+      await login(t.db, 'ann', 'bob', 'cat', 'dan');
+      await t.db.updateTable('agents').set({ last_call_ended_at: sql<Date>`now() - interval '10 minutes'` }).where('id', '=', 'ann').execute();
+      await t.db.updateTable('agents').set({ last_call_ended_at: sql<Date>`now() - interval '30 minutes'`, ready_at: sql<Date>`now() - interval '2 minutes'` })
+        .where('id', '=', 'bob').execute();
+      await t.db.updateTable('agents').set({ ready_at: sql<Date>`now() - interval '20 minutes'` }).where('id', '=', 'cat').execute();
+      // dan (level 2) never had a call, but level 1 has free agents.
+      await addLive(t.db, 'q-longest-idle');
+      assert.deepEqual(agentsOf(await matchOne('q-longest-idle')), ['cat']);
+    });
+
+    it('round-robin: in turn per queue, starting with the least recently offered', async () => {
+      await login(t.db, 'ann', 'bob', 'cat');
+      for (let i = 0; i < 3; i++) await addLive(t.db, 'q-round-robin');
+      const first = await matchAndReserve(t.db, t.config, { queueId: 'q-round-robin' });
+      assert.deepEqual(first.map((r) => agentsOf(r)[0]), ['bob', 'cat', 'ann'], 'a fresh set in tier order');
+
+      await resetFloor(t.db);
+      await login(t.db, 'ann', 'bob', 'cat');
+      for (const [id, ago] of [['ann', 5], ['bob', 1], ['cat', 9]] as const) {
+        await t.db.updateTable('queue_agents').set({ last_offered_at: sql<Date>`now() - make_interval(mins => ${ago})` })
+          .where('queue_id', '=', 'q-round-robin').where('agent_id', '=', id).execute();
+      }
+      // Offers in another queue do not count: only this queue's turn matters.
+      await t.db.updateTable('queue_agents').set({ last_offered_at: sql<Date>`now()` }).where('agent_id', '=', 'cat').where('queue_id', '<>', 'q-round-robin').execute();
+      await addLive(t.db, 'q-round-robin');
+      assert.deepEqual(agentsOf(await matchOne('q-round-robin')), ['cat']);
+      const mark = await t.db.selectFrom('queue_agents').select('last_offered_at').where('queue_id', '=', 'q-round-robin').where('agent_id', '=', 'cat').executeTakeFirstOrThrow();
+      assert.ok(mark.last_offered_at && Date.now() - mark.last_offered_at.getTime() < 60_000, 'the offer is remembered for the next turn');
+    });
+
+    it('top-down: always the first free agent by level then position', async () => {
+      await login(t.db, 'ann', 'bob', 'cat', 'dan');
+      await t.db.updateTable('agents').set({ last_call_ended_at: sql<Date>`now() - interval '1 hour'` }).where('id', '=', 'ann').execute();
+      await addLive(t.db, 'q-top-down');
+      await addLive(t.db, 'q-top-down');
+      const rs = await matchAndReserve(t.db, t.config, { queueId: 'q-top-down', limit: 2 });
+      assert.deepEqual(rs.map((r) => agentsOf(r)[0]), ['bob', 'cat']);
+    });
+
+    it('least-talk-time and fewest-calls: by the agents\' counters', async () => {
+      await login(t.db, 'ann', 'bob', 'cat', 'dan');
+      const counters = { ann: [100, 2], bob: [300, 1], cat: [50, 5] } as const;
+      for (const [id, [talk, calls]] of Object.entries(counters)) {
+        await t.db.updateTable('agents').set({ talk_seconds: talk, calls_answered: calls }).where('id', '=', id).execute();
+      }
+      await addLive(t.db, 'q-least-talk-time');
+      assert.deepEqual(agentsOf(await matchOne('q-least-talk-time')), ['cat']);
+      await addLive(t.db, 'q-fewest-calls');
+      assert.deepEqual(agentsOf(await matchOne('q-fewest-calls')), ['bob']);
+    });
+
+    it('random: the injected random number picks among the free agents of the best level (by id)', async () => {
+      await login(t.db, 'ann', 'bob', 'cat', 'dan');
+      await addLive(t.db, 'q-random');
+      assert.deepEqual(agentsOf(await matchOne('q-random', () => 0.5)), ['bob']);
+      await addLive(t.db, 'q-random');
+      // ann and cat left: 0.9 → the second of them.
+      assert.deepEqual(agentsOf(await matchOne('q-random', () => 0.9)), ['cat']);
+    });
+
+    it('level 2 gets the call only when no level 1 agent is free', async () => {
+      await login(t.db, 'dan', 'bob');
+      await t.db.updateTable('agents').set({ status: 'on_break', break_reason: 'lunch' }).where('id', '=', 'bob').execute();
+      await addLive(t.db, 'q-top-down');
+      assert.deepEqual(agentsOf(await matchOne('q-top-down')), ['dan']);
+    });
+  });
+
+  describe('order of service', () => {
+    it('follows places across live callers and callbacks; not-due, expired and offering entries wait, offering keeps its place', async () => {
+      const e1 = await addLive(t.db, 'order');
+      const e2 = await addLive(t.db, 'order');
+      const e3 = await addLive(t.db, 'order');
+      const e4 = await addLive(t.db, 'order', { status: 'offering' });
+      const e5 = await addLive(t.db, 'order');
+      const e6 = await addCallback(t.db, 'order', '0501112233');
+      const e7 = await addCallback(t.db, 'order', '0501112244', { expiresInMinutes: -1 });
+      await toCallback(t.db, e1.id, '0671234567'); // e1 hung up and asked for a callback: same place
+      await toCallback(t.db, e3.id, '0671234568', { dueInSeconds: 600 }); // a retry not yet due
+      const e8 = await addLive(t.db, 'order');
+
+      await login(t.db, 'ann', 'bob');
+      const first = await matchAndReserve(t.db, t.config, { queueId: 'order' });
+      let rs = first;
+      assert.deepEqual(rs.map((r) => r.entryId), [e1.id, e2.id], 'the callback first (its call came first), then the next live caller');
+      assert.equal(rs[0]!.kind, 'callback');
+      assert.equal(rs[0]!.fsNode, 'fs1', 'callback: the default node');
+      assert.equal(rs[0]!.callbackNumber, '0671234567');
+      assert.equal(rs[0]!.customerLegUuid, customerLegUuid(rs[0]!.attemptId));
+      assert.equal(rs[0]!.callerChannelUuid, null);
+      assert.equal(rs[1]!.callbackNumber, null);
+      assert.equal(rs[1]!.customerLegUuid, null);
+      assert.ok(rs[1]!.callerChannelUuid);
+
+      await login(t.db, 'cat', 'dan');
+      rs = await matchAndReserve(t.db, t.config, { queueId: 'order' });
+      assert.deepEqual(rs.map((r) => r.entryId), [e5.id, e6.id], 'e3 not due, e4 in the menu: both passed over');
+      assert.equal((await entryRow(t.db, e4.id)).status, 'offering');
+      assert.equal((await entryRow(t.db, e4.id)).place, e4.place);
+
+      // The caller in the menu presses # (waiting again) and e3's retry comes due: they are
+      // served before e8, who came later, and in their own order.
+      await t.db.updateTable('queue_entries').set({ status: 'waiting' }).where('id', '=', e4.id).execute();
+      await t.db.updateTable('queue_entries').set({ next_attempt_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', e3.id).execute();
+      const store = new PgAttemptStore(t.db);
+      for (const r of [...first, ...rs]) await store.end(r.attemptId, 'connected', 'NORMAL_CLEARING');
+      await login(t.db, 'ann', 'bob', 'cat'); // their wrap-up cut short
+      rs = await matchAndReserve(t.db, t.config, { queueId: 'order' });
+      assert.deepEqual(rs.map((r) => r.entryId), [e3.id, e4.id, e8.id]);
+      assert.equal((await entryRow(t.db, e7.id)).status, 'callback_pending', 'expired: not dispatched (expireCallbacks ends it)');
+    });
+
+    it('the head-of-line query uses the partial index of eligible entries', async () => {
+      await t.db.transaction().execute(async (tx) => {
+        await sql`set local enable_seqscan = off`.execute(tx);
+        const plan = JSON.stringify(await eligibleHead(tx, 'order').explain('json'));
+        assert.match(plan, /queue_entries_eligible_idx/);
+      });
+    });
+  });
+
+  describe('agents who are not free', () => {
+    it('on break, logged out, wrap-up before ready_at, busy/no-answer delay, busy with a call: never picked', async () => {
+      const e = await addLive(t.db, 'pool');
+      const busy = await addLive(t.db, 'q-top-down');
+      await login(t.db, 'ann', 'bob', 'cat', 'dan', 'eve');
+      await t.db.updateTable('agents').set({ status: 'on_break', break_reason: 'lunch' }).where('id', '=', 'ann').execute();
+      await t.db.updateTable('agents').set({ status: 'logged_out' }).where('id', '=', 'bob').execute();
+      await t.db.updateTable('agents').set({ state: 'wrap_up', ready_at: sql<Date>`now() + interval '30 seconds'` }).where('id', '=', 'cat').execute();
+      await t.db.updateTable('agents').set({ ready_at: sql<Date>`now() + interval '60 seconds'` }).where('id', '=', 'dan').execute();
+      await t.db.updateTable('agents').set({ state: 'in_call', current_entry_id: busy.id }).where('id', '=', 'eve').execute();
+      assert.deepEqual(await matchAndReserve(t.db, t.config, { queueId: 'pool' }), []);
+      assert.equal((await entryRow(t.db, e.id)).status, 'waiting', 'the entry keeps waiting');
+
+      // cat's wrap-up is over: picked (wrap_up → reserved), the others still not.
+      await t.db.updateTable('agents').set({ ready_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', 'cat').execute();
+      const [r] = await matchAndReserve(t.db, t.config, { queueId: 'pool' });
+      assert.deepEqual(agentsOf(r), ['cat']);
+      assert.equal((await agentRow(t.db, 'cat')).state, 'reserved');
+      assert.ok((await eventsOf(t.db, e.id)).includes('dispatch.reserved'));
+    });
+
+    it('agents whose wrap-up is over are made idle (and logged) even with nobody waiting', async () => {
+      await login(t.db, 'eve');
+      await t.db.updateTable('agents').set({ state: 'wrap_up', ready_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', 'eve').execute();
+      assert.deepEqual(await matchAndReserve(t.db, t.config, { queueId: 'pool' }), []);
+      assert.equal((await agentRow(t.db, 'eve')).state, 'idle');
+      const ev = await t.db.selectFrom('call_events').select('event_type').where('agent_id', '=', 'eve').orderBy('id', 'desc').executeTakeFirstOrThrow();
+      assert.equal(ev.event_type, 'agent.wrap_up_ended');
+    });
+  });
+
+  describe('the reservation', () => {
+    it('writes the attempt (numbered per entry), the reserved agent, the entry and the event in one go', async () => {
+      await login(t.db, 'bob');
+      const e = await addLive(t.db, 'q-top-down');
+      const r1 = await matchOne('q-top-down');
+      assert.equal(r1.attemptNo, 1);
+      const store = new PgAttemptStore(t.db);
+      await store.end(r1.attemptId, 'agent_rejected', 'CALL_REJECTED');
+      await login(t.db, 'bob');
+      const r2 = await matchOne('q-top-down');
+      assert.equal(r2.entryId, e.id);
+      assert.equal(r2.attemptNo, 2, 'a live entry counts its previous attempts');
+      assert.notEqual(r2.agents[0]!.legUuid, r1.agents[0]!.legUuid, 'a new attempt, new leg uuids');
+      const att = await t.db.selectFrom('callback_attempts').selectAll().where('id', '=', r2.attemptId).executeTakeFirstOrThrow();
+      assert.equal(att.agent_id, 'bob');
+      assert.equal(att.agent_leg_uuid, agentLegUuid(r2.attemptId, 'bob'));
+      assert.equal(att.fs_node, r2.fsNode);
+      assert.equal((await entryRow(t.db, e.id)).agent_id, 'bob');
+      const ev = await t.db.selectFrom('call_events').selectAll().where('attempt_id', '=', r2.attemptId).where('event_type', '=', 'dispatch.reserved').executeTakeFirstOrThrow();
+      assert.deepEqual(ev.details.agents, ['bob']);
+      assert.equal(ev.queue_id, 'q-top-down');
+      assert.deepEqual(await store.load(r2.attemptId), r2, 'load() gives back what the matcher returned');
+    });
+
+    it('notifies qcb_dispatch when an entry becomes eligible and when an agent becomes free', async () => {
+      const got: string[] = [];
+      const sub = await listenForDispatch(t.conn.sql, (q) => got.push(q));
+      try {
+        assert.equal(DISPATCH_CHANNEL, 'qcb_dispatch');
+        const e = await addLive(t.db, 'order');
+        await login(t.db, 'eve'); // eve's only queue: pool
+        await t.db.updateTable('queue_entries').set({ status: 'offering' }).where('id', '=', e.id).execute();
+        await t.db.updateTable('queue_entries').set({ status: 'waiting' }).where('id', '=', e.id).execute();
+        await t.db.updateTable('agents').set({ calls_answered: 3 }).where('id', '=', 'eve').execute(); // not a transition
+        const deadline = Date.now() + 2000;
+        while (got.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, 100));
+        assert.deepEqual(got, ['order', 'pool', 'order']);
+      } finally {
+        await sub.unlisten();
+      }
+    });
+  });
+
+  describe('in parallel', () => {
+    it('matchers on two connections never reserve one agent twice nor one entry twice, and serve each queue in place order', async () => {
+      const queues = ['par-a', 'par-b', 'par-c'];
+      const entries = new Map<string, string[]>(queues.map((q) => [q, []]));
+      for (let i = 0; i < 25; i++) {
+        for (const q of queues) entries.get(q)!.push((await addLive(t.db, q)).id);
+      }
+      await login(t.db, ...PAR_AGENTS);
+      const a = t.open();
+      const b = t.open();
+      const store = new PgAttemptStore(t.db);
+      const served: ReservedAttempt[] = [];
+      for (let round = 0; round < 6; round++) {
+        const waiting = new Map<string, string[]>();
+        for (const q of queues) {
+          const rows = await t.db.selectFrom('queue_entries').select('id').where('queue_id', '=', q).where('status', '=', 'waiting').orderBy('place').execute();
+          waiting.set(q, rows.map((r) => r.id));
+        }
+        const runs = await Promise.all([
+          matchAndReserve(a.db, t.config),
+          matchAndReserve(b.db, t.config),
+          matchAndReserve(a.db, t.config, { queueId: 'par-a' }),
+          matchAndReserve(b.db, t.config, { queueId: 'par-a' }),
+          matchAndReserve(a.db, t.config, { queueId: 'par-c' }),
+          matchAndReserve(b.db, t.config, { queueId: 'par-b', limit: 3 }),
+        ]);
+        const now = runs.flat();
+        // Within the round: every agent in at most one attempt, every entry in at most one.
+        const agentIds = now.flatMap((r) => r.agents.map((x) => x.agentId));
+        assert.equal(new Set(agentIds).size, agentIds.length, `round ${round}: an agent reserved twice`);
+        assert.equal(new Set(now.map((r) => r.entryId)).size, now.length, `round ${round}: an entry reserved twice`);
+        assert.ok(agentIds.length <= PAR_AGENTS.length);
+        await checkFloor(now);
+        // Each queue served the earliest places that were waiting, however the matchers interleaved.
+        for (const q of queues) {
+          const got = now.filter((r) => r.queueId === q).map((r) => r.entryId).sort((x, y) => Number(x) - Number(y));
+          assert.deepEqual(got, waiting.get(q)!.slice(0, got.length), `round ${round}, ${q}: served out of place order`);
+        }
+        served.push(...now);
+        // Half the calls end (connected, no wrap-up), half are cancelled (the caller waits again at its place).
+        await Promise.all(now.map((r, i) => store.end(r.attemptId, i % 2 ? 'connected' : 'cancelled', null)));
+        await login(t.db, ...PAR_AGENTS);
+      }
+      assert.ok(served.length >= 30, `enough work done in parallel (${served.length})`);
+      assert.ok(queues.every((q) => served.some((r) => r.queueId === q)), 'every queue got agents');
+      await Promise.all([a.close(), b.close()]);
+    });
+
+    it('with attempts ending and agents pausing at the same time: no deadlock, no agent or entry booked twice', async () => {
+      const queues = ['par-a', 'par-b', 'par-c'];
+      for (let i = 0; i < 20; i++) {
+        for (const q of queues) await addLive(t.db, q);
+      }
+      await login(t.db, ...PAR_AGENTS);
+      const a = t.open();
+      const b = t.open();
+      const storeA = new PgAttemptStore(a.db);
+      const storeB = new PgAttemptStore(b.db);
+      let pending: ReservedAttempt[] = [];
+      let total = 0;
+      for (let round = 0; round < 8; round++) {
+        const flip = PAR_AGENTS[round % PAR_AGENTS.length]!;
+        const [m1, m2, m3] = await Promise.all([
+          matchAndReserve(a.db, t.config),
+          matchAndReserve(b.db, t.config),
+          matchAndReserve(b.db, t.config, { queueId: 'par-c' }),
+          // The previous round's calls end meanwhile, on both connections, some twice.
+          ...pending.map((r, i) => (i % 2 ? storeA : storeB).end(r.attemptId, i % 3 ? 'connected' : 'cancelled', null)),
+          ...pending.filter((_, i) => i % 4 === 0).map((r) => storeA.end(r.attemptId, 'error', null)),
+          changeAgentStatus(a.db, flip, round % 2 ? 'login' : 'pause', 'test'),
+        ]) as ReservedAttempt[][];
+        const now = [...m1!, ...m2!, ...m3!];
+        const agentIds = now.flatMap((r) => r.agents.map((x) => x.agentId));
+        assert.equal(new Set(agentIds).size, agentIds.length, `round ${round}: an agent reserved twice`);
+        assert.equal(new Set(now.map((r) => r.entryId)).size, now.length, `round ${round}: an entry reserved twice`);
+        await checkFloor(now);
+        total += now.length;
+        pending = now;
+      }
+      assert.ok(total > 10, `work was done (${total})`);
+      await Promise.all([a.close(), b.close()]);
+    });
+  });
+
+  /** The rows agree with the reservations: one holder per agent, one open attempt per entry, holders match offers. */
+  async function checkFloor(reserved: readonly ReservedAttempt[]): Promise<void> {
+    const holders = await t.db.selectFrom('agents').select(['id', 'current_entry_id', 'state']).where('current_entry_id', 'is not', null).execute();
+    const byAgent = new Map(holders.map((h) => [h.id, h.current_entry_id]));
+    for (const r of reserved) {
+      for (const ag of r.agents) assert.equal(byAgent.get(ag.agentId), r.entryId, `${ag.agentId} holds ${r.entryId}`);
+    }
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from (select entry_id from callback_attempts where ended_at is null group by entry_id having count(*) > 1) x`.execute(t.db);
+    assert.equal(rows[0]!.n, 0);
+    const { rows: orphans } = await sql<{ id: string }>`
+      select a.id from agents a where a.current_entry_id is not null and not exists (
+        select 1 from callback_attempts ca where ca.entry_id = a.current_entry_id and ca.ended_at is null
+          and ca.offered @> jsonb_build_array(jsonb_build_object('agentId', a.id)))`.execute(t.db);
+    assert.deepEqual(orphans, [], 'every agent holding an entry is offered its open attempt');
+  }
+});
