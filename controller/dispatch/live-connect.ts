@@ -1,0 +1,85 @@
+// Carries out a live attempt: the caller waits on hold music in the controller's socket
+// session; ring the agent(s) on the caller's node, and when one answers, `uuid_bridge` the
+// caller to them. Facts relied on (README-queue-flows.md):
+// - d02: a caller hanging up does NOT touch an agent leg we originated: we kill it at once
+//   (`uuid_kill <leg> ORIGINATOR_CANCEL`; its job then says `-ERR ORIGINATOR_CANCEL`);
+// - d01: `uuid_bridge <caller> <agent>` → `+OK <agent>`; it takes the caller from the socket
+//   (hold music ends PLAYBACK ERROR, the session sees CHANNEL_BRIDGE: the first uuid given);
+//   a dead uuid → `-ERR Invalid uuid` (d08). When either side hangs up, the other is hung up.
+import { sanitizeCallerIdName, sanitizeCallerIdNumber } from '../esl/caller-id.js';
+import type { ReservedAttempt } from './types.js';
+import { AgentRing } from './agent-ring.js';
+import { ChannelWatch, api, assertUuid, killChannel } from './channel-watch.js';
+import { agentFailureOutcome } from './outcomes.js';
+import { entryCaller } from './attempt-progress.js';
+import { finish, queueOf, type ConnectDeps, type ConnectResult } from './connect-deps.js';
+
+export async function connectLive(deps: ConnectDeps, a: ReservedAttempt): Promise<ConnectResult> {
+  const id = a.attemptId;
+  if (!a.callerChannelUuid) return finish(deps, id, 'error', 'NO_CALLER_CHANNEL');
+  const client = deps.nodes.client(a.fsNode);
+  const callerUuid = assertUuid(a.callerChannelUuid, 'caller channel');
+  const caller = new ChannelWatch(client, callerUuid);
+  let agentWatch: ChannelWatch | undefined;
+  try {
+    if (!(await caller.checkExists())) return await finish(deps, id, 'caller_gone', caller.hangupCause ?? null);
+
+    const ring = new AgentRing(client, a.agents, { ...(await displayFor(deps, a)), attemptId: id });
+    const stale = await ring.existingLegs();
+    if (stale.length > 0) {
+      // Legs of this attempt exist although it never rang here: a crashed or second run.
+      // Never ring on top of them; the entry goes back with its place (the store).
+      deps.log.warn('agent legs of the attempt exist already: cancelling it', { attemptId: id, legs: stale });
+      await ring.cancel('ORIGINATOR_CANCEL');
+      return await finish(deps, id, 'cancelled', 'LEGS_EXISTED');
+    }
+
+    await deps.store.markRinging(id);
+    caller.onGone(() => {
+      deps.log.info('caller hung up while the agent rings: cancelling the agent leg(s)', { attemptId: id });
+      void ring.cancel('ORIGINATOR_CANCEL');
+    });
+    const r = await ring.ring();
+    if (!r.answered) return await finish(deps, id, agentFailureOutcome(r.cause, ring.cancelled), ring.cancelled ? (caller.hangupCause ?? r.cause) : r.cause);
+
+    agentWatch = new ChannelWatch(client, r.legUuid);
+    if (caller.isGone || ring.cancelled) {
+      // Answered in the same moment the caller left.
+      await killChannel(client, r.legUuid, 'ORIGINATOR_CANCEL').catch(() => false);
+      return await finish(deps, id, 'caller_gone', caller.hangupCause ?? null);
+    }
+    await deps.store.markAgentAnswered(id, r.agent.agentId, r.legUuid);
+    if (!(await agentWatch.checkExists())) return await finish(deps, id, 'agent_failed', agentWatch.hangupCause ?? null);
+
+    const bridged = await api(client, `uuid_bridge ${callerUuid} ${assertUuid(r.legUuid)}`);
+    if (!bridged.startsWith('+OK')) {
+      // d08: `-ERR Invalid uuid` — one of the two left between the checks and the bridge.
+      const callerThere = await caller.checkExists().catch(() => false);
+      await killChannel(client, r.legUuid, callerThere ? 'NORMAL_CLEARING' : 'ORIGINATOR_CANCEL').catch(() => false);
+      return await finish(deps, id, callerThere ? 'agent_failed' : 'caller_gone', callerThere ? (agentWatch.hangupCause ?? null) : (caller.hangupCause ?? null));
+    }
+    await deps.store.markBridged(id);
+    deps.log.info('caller bridged to agent', { attemptId: id, agentId: r.agent.agentId });
+    // A hangup between uuid_bridge and markBridged may have reached the call-end listener
+    // while the row did not say bridged yet: end it here (end() is idempotent).
+    const gone = caller.hangupCause ?? agentWatch.hangupCause;
+    if (gone !== undefined) return await finish(deps, id, 'connected', gone);
+    return { kind: 'bridged' };
+  } finally {
+    caller.dispose();
+    agentWatch?.dispose();
+  }
+}
+
+/**
+ * Caller ID shown to the agent: the caller's name (sanitised: network input, invariant 6) or
+ * the queue's display name, and the caller's number reduced to digits.
+ */
+async function displayFor(deps: ConnectDeps, a: ReservedAttempt): Promise<{ callerIdName: string | null; callerIdNumber: string | null }> {
+  const stored = await entryCaller(deps.db, a.entryId);
+  const queue = queueOf(deps.config, a.queueId);
+  return {
+    callerIdName: sanitizeCallerIdName(stored.name) ?? sanitizeCallerIdName(queue?.displayName ?? a.queueId),
+    callerIdNumber: sanitizeCallerIdNumber(stored.number),
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * Contract of the dispatch room (issue 4): what the matcher reserves, the jobs BullMQ carries,
+ * and the attempt store that moves entries, attempts and agents through a connection.
+ *
+ * Postgres is the source of truth (design.md §2, §5): every decision is a committed row
+ * before any job or ESL command; BullMQ only carries "go and do attempt N now" and can be
+ * lost (FLUSHALL) without losing anything — the reconciler rebuilds jobs from the rows.
+ *
+ * Flow of one attempt:
+ *   matcher (one transaction: earliest eligible entry + free agent(s) by strategy, both
+ *   reserved, attempt row with deterministic leg uuids) → job `attempt-<id>` →
+ *   worker: originate agent leg(s) on the entry's node →
+ *     live:     agent answers → uuid_bridge caller agent → bridged
+ *     callback: agent answers → whisper → originate customer → answers → uuid_bridge → bridged
+ *   → hangup of either leg ends the attempt → agent wrap-up → ready → matcher runs again.
+ */
+
+/** BullMQ queue names (one Redis, any number of workers). */
+export const DISPATCH_QUEUE = 'qcb-dispatch';
+/**
+ * Match, tick and reconcile jobs (added by the worker, issue 4): a queue of their own, so
+ * connect jobs that wait on ringing phones never hold matching back.
+ */
+export const DISPATCH_CONTROL_QUEUE = 'qcb-dispatch-control';
+
+/** Job payloads. Job ids are derived from rows so a job added twice is one job. */
+export type DispatchJob =
+  /** Carry out a reserved attempt. jobId: `attempt-<attemptId>`. */
+  | { readonly kind: 'connect'; readonly attemptId: string }
+  /** Run the matcher (an entry arrived, an agent became ready, a retry is due, the safety tick). */
+  | { readonly kind: 'match'; readonly queueId: string | null; readonly reason: string }
+  /** Repair what Redis or a crash lost (on start and periodically). */
+  | { readonly kind: 'reconcile' }
+  /** The periodic safety tick (a Job Scheduler): match every queue, expire callbacks. */
+  | { readonly kind: 'tick' };
+
+/** One agent offered an attempt (several for ring-all). */
+export interface OfferedAgent {
+  readonly agentId: string;
+  /** Dial string from config (validated there), e.g. `user/1001`, `loopback/agent-1`. */
+  readonly contact: string;
+  /** Deterministic `origination_uuid` of this agent's leg for this attempt (legUuid()). */
+  readonly legUuid: string;
+  readonly ringTimeoutSeconds: number;
+}
+
+/** What the matcher reserved in one transaction: an attempt ready to be carried out. */
+export interface ReservedAttempt {
+  readonly attemptId: string;
+  readonly attemptNo: number;
+  readonly entryId: string;
+  readonly queueId: string;
+  readonly kind: 'live' | 'callback';
+  /** One agent, or all the reserved ones for ring-all. */
+  readonly agents: readonly OfferedAgent[];
+  /** FreeSWITCH node to originate on: the caller's node for live entries, the default node for callbacks. */
+  readonly fsNode: string;
+  /** Live only: the caller's channel (socket-controlled, on hold music). */
+  readonly callerChannelUuid: string | null;
+  /** Callback only: the validated number to dial (queue dial template). */
+  readonly callbackNumber: string | null;
+  /** Callback only: deterministic `origination_uuid` of the customer leg. */
+  readonly customerLegUuid: string | null;
+}
+
+/** How an attempt ended (callback_attempts.result). */
+export type AttemptOutcome =
+  | 'connected'
+  | 'agent_no_answer' | 'agent_busy' | 'agent_rejected' | 'agent_failed'
+  | 'customer_no_answer' | 'customer_busy' | 'customer_failed'
+  | 'caller_gone' | 'cancelled' | 'error';
+
+/**
+ * The rows side of an attempt's life. Every method is one transaction, idempotent (a re-run
+ * job or a second worker seeing the same hangup changes nothing twice), and writes the event
+ * log. Implemented in attempt-store.ts on Postgres.
+ */
+export interface AttemptStore {
+  /** Loads an attempt to carry out; null when it no longer needs anything (ended, or unknown). */
+  load(attemptId: string): Promise<ReservedAttempt | null>;
+  /** The agent leg(s) were sent: attempt rang_at, agents `ringing`. */
+  markRinging(attemptId: string): Promise<void>;
+  /** An agent answered (the ring-all winner, by leg uuid): others released, winner stays with the attempt. */
+  markAgentAnswered(attemptId: string, agentId: string, agentLegUuid: string): Promise<void>;
+  /** Callback: the customer is being dialled (entry `callback_dialing`). */
+  markCustomerDialing(attemptId: string): Promise<void>;
+  markCustomerAnswered(attemptId: string): Promise<void>;
+  /** Both legs bridged: attempt bridged_at, entry `connected`, agent `in_call`. */
+  markBridged(attemptId: string): Promise<void>;
+  /**
+   * Ends the attempt with its outcome and hangup cause, and decides what follows:
+   * - live entry: `connected` → completed; agent failures → back to `waiting` with its place
+   *   (caller still there) or abandoned (caller gone);
+   * - callback entry: `connected` → completed; customer failures → retry after the policy's
+   *   delay (`callback_pending`, next_attempt_at) or `failed` after the last attempt;
+   * - agents: wrap-up (ready_at = now + wrap-up) after a call; no-answer penalty (count, and
+   *   on_break after maxNoAnswer), busy/reject delays; released otherwise.
+   * Resolves with the times at which the matcher should run again (agent ready, retry due).
+   */
+  end(attemptId: string, outcome: AttemptOutcome, hangupCause: string | null): Promise<{ readonly matchAt: readonly Date[] }>;
+  /** Open attempts whose legs should exist (for the hangup listener and the reconciler). */
+  openAttempts(): Promise<ReadonlyArray<{ readonly attemptId: string; readonly legUuids: readonly string[]; readonly bridged: boolean; readonly createdAt: Date }>>;
+}

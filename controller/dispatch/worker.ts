@@ -1,0 +1,247 @@
+// The dispatch worker: BullMQ workers on the connect and control queues, one ESL connection
+// per FreeSWITCH node, the call-end listener, the pg_notify wake-up, the periodic jobs, and the
+// reconciler at start. Any number of these can run against one Postgres and one Redis.
+//
+// startWorker() returns a handle (stop() drains and closes everything, memoized, every closer
+// running even if another fails), so tests, chaos runs and benchmarks start workers in-process
+// with their own BullMQ prefix.
+import { EventEmitter } from 'node:events';
+import { Worker, type Job } from 'bullmq';
+import { sql } from 'kysely';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Config } from '../config/types.js';
+import { createDb, type Db } from '../db/create-db.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { makeShutdown } from '../ops/shutdown.js';
+import type { BackoffOptions } from '../esl/inbound-client.js';
+import { PgAttemptStore } from './attempt-store.js';
+import { CallEndListener } from './call-end-listener.js';
+import { DEFAULT_TIMING, type ConnectDeps, type ConnectResult, type ConnectTiming } from './connect-deps.js';
+import { runConnect } from './connect-job.js';
+import { FsNodes } from './fs-nodes.js';
+import { DEFAULT_PREFIX, DispatchJobs } from './jobs.js';
+import { MatchError } from './match-error.js';
+import { matchAndReserve } from './matcher.js';
+import { listenForDispatch } from './notify.js';
+import { reconcile, type ReconcileDeps, type ReconcileReport } from './reconciler.js';
+import { redisConnectionOptions } from './redis-options.js';
+import { DISPATCH_CONTROL_QUEUE, DISPATCH_QUEUE, type DispatchJob, type ReservedAttempt } from './types.js';
+
+export interface WorkerOptions {
+  readonly logger?: Logger;
+  /** BullMQ key prefix (default `qcb`): tests and parallel stacks use their own. */
+  readonly prefix?: string;
+  readonly timing?: Partial<ConnectTiming>;
+  /** Period of the safety tick (match all, expire callbacks); default 5 s. */
+  readonly tickSeconds?: number;
+  /** Overrides config.worker.reconcileIntervalSeconds (tests). */
+  readonly reconcileSeconds?: number;
+  /** How long stop() lets attempts in flight finish before closing anyway; default 60 s. */
+  readonly drainTimeoutMs?: number;
+  readonly esl?: { readonly commandTimeoutMs?: number; readonly backoff?: BackoffOptions };
+  /** BullMQ lock and stalled-check timing (chaos tests shorten them). */
+  readonly bullmq?: { readonly lockDurationMs?: number; readonly stalledIntervalMs?: number };
+  /** Metrics go here when given. */
+  readonly registry?: Registry;
+  /** Run the reconciler and a full match at start (default true). */
+  readonly reconcileAtStart?: boolean;
+}
+
+export interface WorkerEvents {
+  /** A connect job finished a run. */
+  connect: [{ attemptId: string; result: ConnectResult }];
+  /** A matcher run reserved these attempts. */
+  reserved: [ReservedAttempt[]];
+  reconciled: [ReconcileReport];
+}
+
+export interface DispatchWorker extends EventEmitter<WorkerEvents> {
+  readonly nodes: FsNodes;
+  readonly jobs: DispatchJobs;
+  readonly db: Db;
+  readonly store: PgAttemptStore;
+  /** Database, Redis and every FreeSWITCH node reachable. */
+  ready(): Promise<boolean>;
+  /** Runs the reconciler now, in this process. */
+  reconcileNow(): Promise<ReconcileReport>;
+  /** Drains and closes everything (memoized). */
+  stop(): Promise<void>;
+}
+
+/** Most attempts one matcher run reserves before it queues another run. */
+const MATCH_LIMIT = 100;
+
+export async function startWorker(config: Config, options: WorkerOptions = {}): Promise<DispatchWorker> {
+  const log = options.logger ?? createLogger({ level: config.log.level, format: config.log.format });
+  if (!config.secrets.databaseUrl) throw new Error('DATABASE_URL is not set');
+  if (!config.secrets.redisUrl) throw new Error('REDIS_URL is not set');
+  const connection = redisConnectionOptions(config.secrets.redisUrl);
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const timing: ConnectTiming = { ...DEFAULT_TIMING, ...options.timing };
+  const events = new EventEmitter<WorkerEvents>();
+
+  const db = createDb(config.secrets.databaseUrl, { logger: log, applicationName: 'qcb-worker', max: Math.max(10, config.worker.concurrency + 4) });
+  const store = new PgAttemptStore(db.db);
+  const nodes = new FsNodes(config, { logger: log, commandTimeoutMs: options.esl?.commandTimeoutMs, backoff: options.esl?.backoff });
+  const jobs = new DispatchJobs(connection, prefix);
+  const metrics = options.registry ? makeMetrics(options.registry) : undefined;
+  let connectWorker: Worker<DispatchJob, string, string> | undefined;
+  let controlWorker: Worker<DispatchJob, string, string> | undefined;
+  let unlisten: (() => Promise<void>) | undefined;
+
+  const scheduleMatch = async (at: readonly Date[]): Promise<void> => {
+    if (at.length > 0) await jobs.addMatchAt(at, 'ready');
+  };
+  const deps: ReconcileDeps = {
+    config, db: db.db, store, nodes, log, scheduleMatch, timing, jobs, attemptStore: store,
+  } satisfies ConnectDeps & ReconcileDeps;
+  const callEnd = new CallEndListener({ db: db.db, store, nodes, log, scheduleMatch });
+
+  const enqueue = async (reserved: readonly ReservedAttempt[]): Promise<void> => {
+    await Promise.all(reserved.map((r) => jobs.addConnect(r.attemptId)));
+  };
+  const runMatch = async (queueId: string | null): Promise<string> => {
+    let reserved: ReservedAttempt[];
+    try {
+      reserved = await matchAndReserve(db.db, config, { queueId, limit: MATCH_LIMIT });
+    } catch (err) {
+      // Reservations made before the failure are committed: they get their jobs now.
+      if (err instanceof MatchError) await enqueue(err.reserved);
+      throw err;
+    }
+    await enqueue(reserved);
+    if (reserved.length > 0) {
+      metrics?.reserved.inc(reserved.length);
+      events.emit('reserved', reserved);
+    }
+    if (reserved.length >= MATCH_LIMIT) await jobs.addMatch(queueId, 'more');
+    return `reserved ${reserved.length}`;
+  };
+  const runReconcile = async (): Promise<ReconcileReport> => {
+    const report = await reconcile(deps);
+    events.emit('reconciled', report);
+    return report;
+  };
+
+  const drainMs = options.drainTimeoutMs ?? 60_000;
+  const shutdown = makeShutdown(log, () => [
+    { name: 'pg_notify listener', close: () => unlisten?.() ?? Promise.resolve() },
+    { name: 'control worker', close: () => controlWorker?.close() ?? Promise.resolve() },
+    { name: 'connect worker', close: () => closeWithin(connectWorker, drainMs, log) },
+    { name: 'call-end listener', close: () => callEnd.stop() },
+    { name: 'BullMQ queues', close: () => jobs.close() },
+    { name: 'ESL connections', close: () => nodes.close() },
+    { name: 'database', close: () => db.close() },
+  ]);
+
+  try {
+    await nodes.connect();
+    callEnd.start();
+    const workerOpts = {
+      connection,
+      prefix,
+      ...(options.bullmq?.lockDurationMs !== undefined ? { lockDuration: options.bullmq.lockDurationMs } : {}),
+      ...(options.bullmq?.stalledIntervalMs !== undefined ? { stalledInterval: options.bullmq.stalledIntervalMs } : {}),
+    };
+    connectWorker = new Worker<DispatchJob, string, string>(DISPATCH_QUEUE, async (job: Job<DispatchJob, string, string>) => {
+      if (job.data.kind !== 'connect') return 'ignored';
+      const attemptId = job.data.attemptId;
+      metrics?.inFlight.inc();
+      try {
+        const result = await runConnect({ ...deps, log: log.child({ attemptId, jobId: job.id }) }, attemptId);
+        if (result.kind === 'ended') metrics?.outcomes.inc({ outcome: result.outcome });
+        if (result.kind === 'bridged') metrics?.outcomes.inc({ outcome: 'bridged' });
+        events.emit('connect', { attemptId, result });
+        return result.kind;
+      } finally {
+        metrics?.inFlight.dec();
+      }
+    }, { ...workerOpts, concurrency: config.worker.concurrency });
+    controlWorker = new Worker<DispatchJob, string, string>(DISPATCH_CONTROL_QUEUE, async (job: Job<DispatchJob, string, string>) => {
+      const d = job.data;
+      switch (d.kind) {
+        case 'match':
+          return runMatch(d.queueId);
+        case 'tick': {
+          const expired = await store.expireCallbacks();
+          if (expired.length > 0) log.info('callbacks expired', { entries: expired });
+          return runMatch(null);
+        }
+        case 'reconcile':
+          await runReconcile();
+          return 'reconciled';
+        default:
+          return 'ignored';
+      }
+    }, { ...workerOpts, concurrency: 4 });
+    for (const [name, w] of [['connect', connectWorker], ['control', controlWorker]] as const) {
+      // Without an 'error' listener a Redis outage would be an unhandled error event.
+      w.on('error', (err) => log.warn(`BullMQ ${name} worker error`, { err: err.message }));
+      w.on('failed', (job, err) => log.warn(`BullMQ ${name} job failed`, { jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }));
+    }
+    await jobs.installSchedulers({
+      tickMs: (options.tickSeconds ?? 5) * 1000,
+      reconcileMs: (options.reconcileSeconds ?? config.worker.reconcileIntervalSeconds) * 1000,
+    });
+    const listener = await listenForDispatch(db.sql, (queueId) => {
+      jobs.addMatch(queueId, 'notify').catch((err: unknown) => log.warn('could not queue a match job', { queueId, err }));
+    });
+    unlisten = listener.unlisten;
+    if (options.reconcileAtStart ?? true) {
+      await runReconcile().catch((err: unknown) => log.error('reconcile at start failed', { err }));
+      await jobs.addMatch(null, 'start');
+    }
+    log.info('dispatch worker started', { nodes: nodes.names, concurrency: config.worker.concurrency, prefix });
+  } catch (err) {
+    await shutdown();
+    throw err;
+  }
+
+  const handle = Object.assign(events, {
+    nodes, jobs, db, store,
+    async ready(): Promise<boolean> {
+      if (!nodes.allConnected) return false;
+      // Commands wait for Redis to come back (maxRetriesPerRequest: null): bound the check.
+      return withDeadline((async () => {
+        await sql`select 1`.execute(db.db);
+        await jobs.connect.getJobCounts('active'); // a cheap round trip through BullMQ's connection
+        return true;
+      })(), 2000);
+    },
+    reconcileNow: runReconcile,
+    stop: shutdown,
+  });
+  return handle;
+}
+
+async function withDeadline(p: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((r) => { timer = setTimeout(() => r(false), ms); });
+  try {
+    return await Promise.race([p.catch(() => false), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Closes a BullMQ worker, letting its active jobs finish for up to `ms` (then they are re-run elsewhere). */
+async function closeWithin(worker: Worker<DispatchJob, string, string> | undefined, ms: number, log: Logger): Promise<void> {
+  if (!worker) return;
+  let timer: NodeJS.Timeout | undefined;
+  const graceful = worker.close();
+  const timedOut = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), ms); });
+  const first = await Promise.race([graceful.then(() => 'closed' as const), timedOut]);
+  clearTimeout(timer);
+  if (first === 'timeout') {
+    log.warn('attempts still in flight after the drain timeout: closing anyway (another worker recovers them)');
+    await worker.close(true);
+  }
+}
+
+function makeMetrics(registry: Registry) {
+  return {
+    outcomes: new Counter({ name: 'qcb_dispatch_attempts_total', help: 'Connect job runs, by outcome (bridged, or how the attempt ended)', labelNames: ['outcome'], registers: [registry] }),
+    reserved: new Counter({ name: 'qcb_dispatch_reserved_total', help: 'Attempts reserved by the matcher', registers: [registry] }),
+    inFlight: new Gauge({ name: 'qcb_dispatch_connect_in_flight', help: 'Connect jobs running in this worker', registers: [registry] }),
+  };
+}

@@ -1,0 +1,172 @@
+// Callbacks end to end, agent first: a caller asks for a callback through the real call flow;
+// when an agent is free the worker rings them, whispers the callback (uuid_broadcast), dials
+// the customer with the queue's template and caller ID, and bridges. Customers who are busy or
+// do not answer are retried after the queue's delay (real seconds: Postgres's clock) and fail
+// after the last try. Simulator time runs at 0.01.
+import { test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { waitForApp, entry, waitUntil, PROMPTS_DIR } from '../helpers/controller-harness.js';
+import { startDispatchHarness, attemptWhere, attemptsOf, agentRow, type DispatchHarness } from '../helpers/dispatch-harness.js';
+import { agentLegUuid, customerLegUuid } from '../../controller/dispatch/leg-uuid.js';
+import { changeAgentStatus } from '../../controller/dispatch/agent-ops.js';
+import type { SimChannel } from '../fakeswitch/index.js';
+
+const RULES = `numberRules: { minLength: 10, maxLength: 10, allow: ["0[0-9]{9}"] }`;
+const YAML = `
+queues:
+  - name: cb
+    extension: "8300"
+    displayName: Sales
+    agentRingTimeoutSeconds: 20
+    wrapUpSeconds: 0
+    callback:
+      mode: on_request
+      dialTemplate: "loopback/cust-{number}"
+      callerIdNumber: "0441234567"
+      callerIdName: Sales Desk
+      retry: { attempts: 2, delaySeconds: [1] }
+      ${RULES}
+agents:
+  - { id: agnes, contact: loopback/agent-agnes, tiers: [{ queue: cb }] }
+`;
+
+let d: DispatchHarness;
+before(async () => {
+  d = await startDispatchHarness(YAML);
+  d.h.fs.defineEndpoint('loopback/agent-agnes', { answerAfterMs: 300 });
+  d.h.fs.defineEndpoint('loopback/cust-0671230001', { answerAfterMs: 1000 });
+  d.h.fs.defineEndpoint('loopback/cust-0671230002', { busy: true });
+  d.h.fs.defineEndpoint('loopback/cust-0671230003', { noAnswer: true });
+  d.h.fs.defineEndpoint('loopback/cust-0671230005', { noAnswer: true });
+});
+afterEach(async () => { await changeAgentStatus(d.h.db.db, 'agnes', 'logout'); });
+after(async () => { await d.close(); });
+
+/** A caller asks for a callback to their own number (key 2, then *); resolves with the callback entry id. */
+async function requestCallback(number: string): Promise<string> {
+  const { channel, outcome } = await d.h.call({ destination: '8300', callerIdNumber: number });
+  await waitForApp(channel, 'playback', /local_stream:\/\/moh/);
+  const menu = waitForApp(channel, 'play_and_get_digits');
+  channel.sendDtmf('2');
+  await menu;
+  channel.sendDtmf('*');
+  assert.equal(await outcome, 'callback');
+  const row = await d.h.db.db.selectFrom('queue_entries').selectAll().where('channel_uuid', '=', channel.uuid).executeTakeFirstOrThrow();
+  assert.equal(row.status, 'callback_pending');
+  return row.id;
+}
+
+/** The prompt ids of the playbacks a channel ran (file_string lists included), one list per playback. */
+function playbacks(ch: SimChannel): Array<{ ids: string[]; response: string | undefined }> {
+  return ch.appLog.filter((a) => a.app === 'playback').map((a) => ({
+    ids: (a.arg.startsWith('file_string://') ? a.arg.slice(14).split('!') : [a.arg])
+      .map((f) => f.replace(`${PROMPTS_DIR}/en/`, '').replace(/\.wav$/, '')),
+    response: a.response,
+  }));
+}
+
+const digitIds = (n: string) => [...n].map((c) => `digit-${c}`);
+
+test('agent first: the agent hears the whisper, the customer is dialled with the queue caller ID, answers, and is bridged', async () => {
+  const entryId = await requestCallback('0671230001');
+  await d.login('agnes');
+  const attempt = await attemptWhere(d, entryId, (a) => a.bridged_at !== null, 'the bridge');
+  const agentLeg = await d.channels.get(agentLegUuid(attempt.id, 'agnes'));
+  const customer = await d.channels.get(customerLegUuid(attempt.id));
+
+  // The agent's phone showed "callback" and the customer's number.
+  assert.equal(agentLeg.variables.get('origination_caller_id_name'), 'callback');
+  assert.equal(agentLeg.variables.get('origination_caller_id_number'), '0671230001');
+  // Whisper: uuid_broadcast of agent-callback + the number digit by digit, run on the agent leg.
+  assert.deepEqual(playbacks(agentLeg)[0]!.ids, ['agent-callback', ...digitIds('0671230001')]);
+  // The customer leg: the queue's template, caller ID and our deterministic uuid.
+  assert.equal(customer.name, 'loopback/cust-0671230001-a');
+  assert.equal(customer.variables.get('origination_caller_id_number'), '0441234567');
+  assert.equal(customer.variables.get('origination_caller_id_name'), 'Sales Desk');
+  // uuid_bridge <agent> <customer>: CHANNEL_BRIDGE fires for the first uuid (d03a).
+  const bridge = await agentLeg.waitForEvent('CHANNEL_BRIDGE', undefined, 2000, { includePast: true });
+  assert.equal(bridge.get('Bridge-B-Unique-ID'), customer.uuid);
+  const row = await entry(d.h, entryId);
+  assert.equal(row.status, 'connected');
+  assert.equal(row.attempts, 1);
+  assert.ok(attempt.customer_answered_at && attempt.agent_answered_at && attempt.rang_at);
+
+  customer.hangup('NORMAL_CLEARING');
+  assert.equal(await agentLeg.ended, 'NORMAL_CLEARING');
+  await waitUntil('callback completed', async () => (await entry(d.h, entryId)).status === 'completed');
+  const [done] = await attemptsOf(d, entryId);
+  assert.equal(done!.result, 'connected');
+  assert.ok(done!.ended_at);
+  assert.equal((await agentRow(d, 'agnes')).calls_answered, 1);
+});
+
+test('a busy customer: the agent hears the notice and is released; retried after the delay; failed after the last try', async () => {
+  const entryId = await requestCallback('0671230002');
+  await d.login('agnes');
+  const first = await attemptWhere(d, entryId, (a) => a.ended_at !== null, 'the first try');
+  assert.equal(first.result, 'customer_busy');
+  assert.equal(first.hangup_cause, 'USER_BUSY');
+  const agentLeg = await d.channels.get(agentLegUuid(first.id, 'agnes'));
+  assert.equal(await agentLeg.ended, 'NORMAL_CLEARING');
+  // The whisper was stopped, the notice played to its end, and only then was the agent hung up.
+  const played = playbacks(agentLeg);
+  assert.deepEqual(played.at(-1), { ids: ['agent-customer-no-answer'], response: 'FILE PLAYED' });
+  const names = agentLeg.history.map((h) => `${h.get('Event-Name')}:${h.get('Application') ?? ''}`);
+  assert.ok(names.lastIndexOf('CHANNEL_EXECUTE_COMPLETE:playback') < names.indexOf('CHANNEL_HANGUP:'), names.join(' '));
+  const pending = await entry(d.h, entryId);
+  assert.equal(pending.status, 'callback_pending');
+  assert.equal(pending.attempts, 1);
+  assert.ok(pending.next_attempt_at!.getTime() - first.ended_at!.getTime() >= 990, 'retry after the 1 s delay');
+
+  const second = await attemptWhere(d, entryId, (a) => a.attempt_no === 2 && a.ended_at !== null, 'the second try', 8000);
+  assert.ok(second.created_at.getTime() >= pending.next_attempt_at!.getTime() - 5, 'not before the delay');
+  assert.equal(second.result, 'customer_busy');
+  const failed = await entry(d.h, entryId);
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.end_reason, 'customer_busy');
+  assert.equal(failed.attempts, 2);
+  // Never more customer dials than answered agents: one customer leg per try.
+  assert.equal(d.channels.all.filter((c) => c.name === 'loopback/cust-0671230002-a').length, 2);
+});
+
+test('a customer who does not answer: customer_no_answer after the ring time, retried, then failed', async () => {
+  const entryId = await requestCallback('0671230003');
+  await d.login('agnes');
+  const first = await attemptWhere(d, entryId, (a) => a.ended_at !== null, 'the first try');
+  assert.equal(first.result, 'customer_no_answer');
+  assert.equal(first.hangup_cause, 'NO_ANSWER');
+  const customer = await d.channels.get(customerLegUuid(first.id));
+  assert.equal(customer.variables.get('originate_timeout'), '30');
+  assert.equal((await entry(d.h, entryId)).status, 'callback_pending');
+  const second = await attemptWhere(d, entryId, (a) => a.attempt_no === 2 && a.ended_at !== null, 'the second try', 8000);
+  assert.equal(second.result, 'customer_no_answer');
+  assert.equal((await entry(d.h, entryId)).status, 'failed');
+});
+
+test('the agent hangs up while the customer rings: the customer leg is cancelled and the callback is due again at once', async () => {
+  const entryId = await requestCallback('0671230005');
+  await d.login('agnes');
+  const attempt = await attemptWhere(d, entryId, (a) => a.agent_answered_at !== null, 'agent answered');
+  const customer = await d.channels.get(customerLegUuid(attempt.id));
+  const agentLeg = await d.channels.get(agentLegUuid(attempt.id, 'agnes'));
+  await changeAgentStatus(d.h.db.db, 'agnes', 'logout'); // no second try in this test
+  agentLeg.hangup('NORMAL_CLEARING');
+  assert.equal(await customer.ended, 'ORIGINATOR_CANCEL');
+  const ended = await attemptWhere(d, entryId, (a) => a.ended_at !== null, 'the end');
+  assert.equal(ended.result, 'agent_failed');
+  const row = await entry(d.h, entryId);
+  assert.equal(row.status, 'callback_pending');
+  assert.ok(row.next_attempt_at!.getTime() <= Date.now());
+});
+
+test('a callback nobody could serve expires', async () => {
+  const entryId = await requestCallback('0671230004');
+  // No agent is logged in; time passes (expiry is in minutes: the row is moved instead of the clock).
+  await d.h.db.db.updateTable('queue_entries').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', entryId).execute();
+  await waitUntil('expired by the safety tick', async () => (await entry(d.h, entryId)).status === 'expired', 5000);
+  const row = await entry(d.h, entryId);
+  assert.equal(row.end_reason, 'expired');
+  assert.deepEqual(await attemptsOf(d, entryId), []);
+  const events = await d.h.db.db.selectFrom('call_events').select('event_type').where('entry_id', '=', entryId).execute();
+  assert.ok(events.some((e) => e.event_type === 'entry.expired'));
+});

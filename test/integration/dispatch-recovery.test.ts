@@ -1,0 +1,201 @@
+// What a crash or a flushed Redis leaves behind, repaired from Postgres and the switch. No
+// BullMQ worker runs here: the test plays the part of a worker that died at a chosen step
+// (the same ESL commands and store calls the connector makes), then runs what repairs it —
+// a re-run of the connect job, or the reconciler — and checks the switch and the rows.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { startHarness, entry, type Harness } from '../helpers/controller-harness.js';
+import { removePrefix } from '../helpers/dispatch-harness.js';
+import type { Config } from '../../controller/config/index.js';
+import { silentLogger } from '../../controller/log/logger.js';
+import { FsNodes } from '../../controller/dispatch/fs-nodes.js';
+import { PgAttemptStore } from '../../controller/dispatch/attempt-store.js';
+import { DispatchJobs } from '../../controller/dispatch/jobs.js';
+import { redisConnectionOptions } from '../../controller/dispatch/redis-options.js';
+import { matchAndReserve } from '../../controller/dispatch/matcher.js';
+import { changeAgentStatus } from '../../controller/dispatch/agent-ops.js';
+import { agentOriginateCommand } from '../../controller/dispatch/agent-ring.js';
+import { customerOriginate } from '../../controller/dispatch/callback-connect.js';
+import { runConnect } from '../../controller/dispatch/connect-job.js';
+import { reconcile, type ReconcileDeps } from '../../controller/dispatch/reconciler.js';
+import { DEFAULT_TIMING } from '../../controller/dispatch/connect-deps.js';
+import type { ReservedAttempt } from '../../controller/dispatch/types.js';
+import type { SimChannel } from '../fakeswitch/index.js';
+
+const YAML = `
+queues:
+  - name: live
+    extension: "8400"
+    wrapUpSeconds: 0
+    callback: { mode: "off" }
+  - name: cb
+    extension: "8401"
+    callback: { mode: on_request, dialTemplate: "loopback/cust-{number}", numberRules: { minLength: 10, maxLength: 10, allow: ["0[0-9]{9}"] } }
+agents:
+  - { id: ann, contact: loopback/agent-ann, tiers: [{ queue: live }] }
+  - { id: ben, contact: loopback/agent-ben, tiers: [{ queue: live }] }
+  - { id: cid, contact: loopback/agent-cid, tiers: [{ queue: cb }] }
+`;
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const prefix = `qcbtest-${randomBytes(5).toString('hex')}`;
+let h: Harness;
+let nodes: FsNodes;
+let jobs: DispatchJobs;
+let deps: ReconcileDeps;
+
+before(async () => {
+  h = await startHarness(YAML);
+  const node = h.config.freeswitch.nodes[0]!;
+  const config: Config = { ...h.config, freeswitch: { ...h.config.freeswitch, nodes: [{ ...node, eslPort: h.fs.inboundPort }] } };
+  nodes = new FsNodes(config);
+  await nodes.connect();
+  jobs = new DispatchJobs(redisConnectionOptions(REDIS_URL), prefix);
+  const store = new PgAttemptStore(h.db.db);
+  deps = {
+    config, db: h.db.db, store, nodes, log: silentLogger(), jobs, attemptStore: store,
+    timing: { ...DEFAULT_TIMING, customerRingTimeoutSeconds: 30 },
+    scheduleMatch: (at) => jobs.addMatchAt(at, 'test'),
+  };
+  h.fs.defineEndpoint('loopback/agent-ann', { noAnswer: true });
+  h.fs.defineEndpoint('loopback/agent-ben', { answerAfterMs: 100 });
+  h.fs.defineEndpoint('loopback/agent-cid', { answerAfterMs: 100 });
+  h.fs.defineEndpoint(/^loopback\/cust-/, { noAnswer: true });
+});
+
+after(async () => {
+  await jobs.close();
+  await nodes.close();
+  await removePrefix(REDIS_URL, prefix);
+  await h.close();
+});
+
+/** A caller waiting in `ext` with `agent` logged in, reserved by the matcher (no job: nobody carries it out). */
+async function reservedLive(ext: string, agent: string): Promise<{ caller: SimChannel; a: ReservedAttempt }> {
+  const { channel } = await h.call({ destination: ext, callerIdNumber: '0501234567' });
+  await channel.waitForEvent('CHANNEL_EXECUTE', (x) => x.get('Application-Data') === 'local_stream://moh', 5000, { includePast: true });
+  await changeAgentStatus(h.db.db, agent, 'login');
+  const [a] = await matchAndReserve(h.db.db, deps.config, { queueId: 'live' });
+  assert.ok(a, 'reserved');
+  return { caller: channel, a };
+}
+
+async function logout(...ids: string[]): Promise<void> {
+  for (const id of ids) await changeAgentStatus(h.db.db, id, 'logout');
+}
+
+test('a worker died while the agent rang: the re-run kills the leg and puts the caller back at the same place', async () => {
+  const { caller, a } = await reservedLive('8400', 'ann');
+  // The dead worker's steps: rang_at, then the originate (the agent never answers).
+  await deps.store.markRinging(a.attemptId);
+  const job = nodes.client('fs1').bgapi(agentOriginateCommand(a.agents, { callerIdName: null, callerIdNumber: null, attemptId: a.attemptId }), { timeoutMs: 10_000 });
+  const leg = await waitChannel(a.agents[0]!.legUuid);
+  const before = await entry(h, a.entryId);
+
+  const r = await runConnect(deps, a.attemptId);
+  assert.deepEqual(r, { kind: 'ended', outcome: 'cancelled', cause: 'INTERRUPTED' });
+  assert.equal(await leg.ended, 'ORIGINATOR_CANCEL');
+  assert.equal((await job).trim(), '-ERR ORIGINATOR_CANCEL');
+  const after = await entry(h, a.entryId);
+  assert.equal(after.status, 'waiting');
+  assert.equal(after.place, before.place);
+  assert.equal((await agentState('ann')).state, 'idle');
+  // A second re-run finds nothing to do.
+  assert.equal((await runConnect(deps, a.attemptId)).kind, 'nothing');
+  caller.hangup();
+  await logout('ann');
+});
+
+test('a worker died between uuid_bridge and markBridged: the re-run finds the call and marks it bridged; a missed hangup is reconciled', async () => {
+  await logout('ann');
+  const { caller, a } = await reservedLive('8400', 'ben');
+  const client = nodes.client('fs1');
+  await deps.store.markRinging(a.attemptId);
+  const body = await client.bgapi(agentOriginateCommand(a.agents, { callerIdName: null, callerIdNumber: null, attemptId: a.attemptId }), { timeoutMs: 10_000 });
+  const leg = body.trim().slice(4);
+  await deps.store.markAgentAnswered(a.attemptId, 'ben', leg);
+  assert.match(await client.api(`uuid_bridge ${caller.uuid} ${leg}`), /^\+OK/);
+  await caller.waitForEvent('CHANNEL_BRIDGE', undefined, 2000, { includePast: true });
+
+  assert.deepEqual(await runConnect(deps, a.attemptId), { kind: 'bridged' });
+  assert.equal((await entry(h, a.entryId)).status, 'connected');
+
+  // The hangup happens while nobody listens (no call-end listener here): the reconciler ends it.
+  const legChannel = await waitChannel(leg);
+  caller.hangup('NORMAL_CLEARING');
+  await legChannel.ended;
+  const report = await reconcile(deps);
+  assert.deepEqual(report.attemptsRecovered, [a.attemptId]);
+  assert.equal((await entry(h, a.entryId)).status, 'completed');
+  const att = await h.db.db.selectFrom('callback_attempts').selectAll().where('id', '=', a.attemptId).executeTakeFirstOrThrow();
+  assert.equal(att.result, 'connected');
+  await logout('ben');
+});
+
+test('a callback whose worker died while the customer rang is cancelled, never dialled a second time by the re-run', async () => {
+  // A callback entry as the controller commits it (the call flow is tested elsewhere).
+  const row = await h.db.db.insertInto('queue_entries').values({
+    queue_id: 'cb', kind: 'callback', status: 'callback_pending', callback_number: '0509990001', fs_node: 'fs1',
+    max_attempts: 3, next_attempt_at: new Date(), expires_at: new Date(Date.now() + 3600_000), callback_requested_at: new Date(),
+  }).returning('id').executeTakeFirstOrThrow();
+  await changeAgentStatus(h.db.db, 'cid', 'login');
+  const [a] = await matchAndReserve(h.db.db, deps.config, { queueId: 'cb' });
+  assert.equal(a?.entryId, row.id);
+  const client = nodes.client('fs1');
+  await deps.store.markRinging(a!.attemptId);
+  const agentLeg = (await client.bgapi(agentOriginateCommand(a!.agents, { callerIdName: 'callback', callerIdNumber: '0509990001', attemptId: a!.attemptId }))).trim().slice(4);
+  await deps.store.markAgentAnswered(a!.attemptId, 'cid', agentLeg);
+  const agentChannel = await waitChannel(agentLeg);
+  await deps.store.markCustomerDialing(a!.attemptId);
+  const queue = deps.config.queues.find((q) => q.name === 'cb')!;
+  const customerJob = client.bgapi(customerOriginate(queue, '0509990001', a!.customerLegUuid!, 30, a!.attemptId), { timeoutMs: 10_000 });
+  const customer = await Promise.race([waitChannel(a!.customerLegUuid!), customerJob.then((b) => { throw new Error(`customer originate: ${b}`); })]);
+
+  const r = await runConnect(deps, a!.attemptId);
+  assert.equal(r.kind === 'ended' && r.outcome, 'cancelled');
+  assert.equal(await customer.ended, 'ORIGINATOR_CANCEL');
+  assert.equal((await customerJob).trim(), '-ERR ORIGINATOR_CANCEL');
+  assert.equal(await agentChannel.ended, 'ORIGINATOR_CANCEL');
+  const after = await entry(h, row.id);
+  assert.equal(after.status, 'callback_pending');
+  assert.equal(after.attempts, 1, 'the customer was dialled once: that try counts');
+  const customerLegs = h.fs.channels().filter((c) => c.name.startsWith('loopback/cust-0509990001'));
+  assert.equal(customerLegs.length, 0, 'no customer leg left, none dialled again');
+  await logout('cid');
+});
+
+test('Redis lost the connect job of an attempt that never rang: the reconciler adds it again (same id)', async () => {
+  const { caller, a } = await reservedLive('8400', 'ben');
+  assert.equal(await jobs.connectJobState(a.attemptId), 'unknown');
+  const report = await reconcile(deps);
+  assert.deepEqual(report.jobsReadded, [a.attemptId]);
+  assert.equal(await jobs.connectJobState(a.attemptId), 'waiting');
+  // A second run changes nothing: the job is there.
+  assert.deepEqual((await reconcile(deps)).jobsReadded, []);
+  await deps.store.end(a.attemptId, 'cancelled', null);
+  caller.hangup();
+  await logout('ben');
+});
+
+test('a waiting caller whose channel is gone (a hangup nobody saw) is abandoned by the reconciler', async () => {
+  const row = await h.db.db.insertInto('queue_entries').values({
+    queue_id: 'live', kind: 'live', status: 'waiting', channel_uuid: randomUUID(), fs_node: 'fs1', caller_number: '0501112222',
+  }).returning('id').executeTakeFirstOrThrow();
+  const report = await reconcile(deps);
+  assert.ok(report.entriesAbandoned.includes(row.id), JSON.stringify(report));
+  assert.equal((await entry(h, row.id)).status, 'abandoned');
+});
+
+async function agentState(id: string) {
+  return h.db.db.selectFrom('agents').select(['state', 'status']).where('id', '=', id).executeTakeFirstOrThrow();
+}
+
+/** The simulated channel with this uuid, once it exists. */
+async function waitChannel(uuid: string): Promise<SimChannel> {
+  for (let i = 0; i < 400; i++) {
+    const c = h.fs.channel(uuid);
+    if (c) return c;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`channel ${uuid} never appeared`);
+}
