@@ -4,7 +4,7 @@
 import type { Logger } from '../log/logger.js';
 import type { Config, QueueConfig } from '../config/types.js';
 import type { OutboundSession } from '../esl/outbound-session.js';
-import { sanitizeCallerIdName, sanitizeCallerIdNumber } from '../esl/caller-id.js';
+import { sanitizeCallerIdName } from '../esl/caller-id.js';
 import { usableCallerNumber } from '../queue/number-rules.js';
 import type { CallEntryStore } from './ports.js';
 import type { FlowOutcome } from './types.js';
@@ -60,8 +60,11 @@ export function createCallHandler(options: CallControllerOptions): (channel: Out
       return;
     }
     const rawNumber = data.header('Caller-Caller-ID-Number') ?? null;
-    const sanitized = sanitizeCallerIdNumber(rawNumber ?? '');
-    const callerNumber = sanitized ? usableCallerNumber(sanitized, queue.callback.numberRules) : null;
+    // The callback candidate is checked as received, not after sanitizeCallerIdNumber: that one
+    // keeps only the digits, so `0501234567abc` or `sip:0501234567@host` would become a number
+    // the caller never presented, read back and called. usableCallerNumber refuses letters and
+    // any other character itself (number-rules.ts), and the caller is asked for a number instead.
+    const callerNumber = rawNumber === null ? null : usableCallerNumber(rawNumber, queue.callback.numberRules);
     const session = new CallSession({
       channel,
       queue,

@@ -90,7 +90,15 @@ export class CallSession {
         callerName: this.#o.callerName,
         callbackCandidate: this.#o.callerNumber,
       });
-      this.#enter(entered);
+      if (this.#state.kind === 'ended') {
+        // The caller hung up while the entry was being created: the flow has already ended
+        // (abandoned, its abandon_entry ran with no entry yet) and would ignore entry_ready, so
+        // the new row would stay `waiting` in the queue for nobody. End it here.
+        this.#entryId = entered.entryId;
+        await this.#o.store.abandon(entered.entryId, ch.hangupCause ?? 'NORMAL_CLEARING');
+      } else {
+        this.#enter(entered);
+      }
     } catch (err) {
       if (ch.isHungUp) this.#dispatch({ type: 'hangup', cause: ch.hangupCause ?? 'NORMAL_CLEARING' });
       else {

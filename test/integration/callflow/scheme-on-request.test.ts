@@ -44,7 +44,7 @@ test('key 2 → number read back → * → callback with the same place, "thank 
   ]);
   const events = await eventsOf(after.id);
   assert.ok(events.indexOf('entry.became_callback') < events.indexOf('call.callback_committed'), events.join(','));
-  assert.ok(channel.hungUp);
+  assert.ok(channel.hungUp, 'the controller hung up');
   // every prompt the flow played exists on disk (8 kHz set)
   for (const id of promptsPlayed(channel)) assert.ok(existsSync(`${PROMPTS_DIR}/en/8000/${id}.wav`), id);
   assert.ok(!channel.appLog.some((a) => a.response === 'FILE NOT FOUND'), JSON.stringify(channel.appLog));
