@@ -77,6 +77,7 @@ export class CallSession {
     ch.on('hangup', (cause) => this.#dispatch({ type: 'hangup', cause }));
     ch.on('dtmf', (digit) => this.#onDtmf(digit));
     ch.on('event', (ev) => this.#onChannelEvent(ev));
+    void ch.closed.then(() => this.#onSocketClosed());
     try {
       if (ch.isHungUp) return 'abandoned';
       await ch.execute('answer');
@@ -154,6 +155,24 @@ export class CallSession {
   #onEffectError(effect: FlowEffect, err: unknown): void {
     if (this.#o.channel.isHungUp) return; // the hangup event follows and ends the flow
     this.#log.error('call flow effect failed', { effect: effect.type, err });
+  }
+
+  /**
+   * The socket is gone. After a hangup the flow has ended (or is ending) by itself. Without one,
+   * the caller may still be on the line: keep their entry waiting (not abandoned) so the
+   * dialplan fallback's re-entry finds it by channel uuid; if they did hang up, the worker's
+   * reconciler abandons entries whose channel no longer exists.
+   */
+  #onSocketClosed(): void {
+    if (this.#o.channel.hangupCause !== undefined && this.#o.channel.hangupCause !== 'SOCKET_CLOSED') return;
+    if (this.#state.kind === 'ended') return;
+    this.#log.warn('socket closed without a hangup: leaving the entry for the caller to resume', { state: this.#state.kind });
+    this.#state = { kind: 'ended', outcome: 'detached' };
+    if (this.#entryId) {
+      const entryId = this.#entryId;
+      this.#o.store.setStatus(entryId, 'waiting').catch((err: unknown) => this.#log.error('could not reset the entry', { err }));
+    }
+    this.#finish('detached');
   }
 
   #finish(outcome: FlowOutcome): void {

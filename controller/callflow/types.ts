@@ -85,7 +85,12 @@ export type FlowState =
   /** Over: hung up, transferred away, or left as a callback. */
   | { readonly kind: 'ended'; readonly outcome: FlowOutcome };
 
-export type FlowOutcome = 'abandoned' | 'callback' | 'kept_existing_callback' | 'overflowed' | 'connected' | 'error';
+/**
+ * How a session ended. `detached`: the socket closed without a hangup (controller-side
+ * network trouble, or FreeSWITCH dropped the socket): the caller may still be on the line, and
+ * the dialplan fallback brings them back to a new session that resumes the same entry.
+ */
+export type FlowOutcome = 'abandoned' | 'callback' | 'kept_existing_callback' | 'overflowed' | 'connected' | 'error' | 'detached';
 
 export type FlowEvent =
   /** The entry row exists (created, or found again after a controller restart). */

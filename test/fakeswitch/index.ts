@@ -170,6 +170,18 @@ export class FakeSwitch {
     return [...this.core.channels.values()];
   }
 
+  /**
+   * Breaks the TCP connection of a call's `socket` app from the switch side, without a notice (a network failure
+   * between switch and controller). The socket app then returns as when the controller goes away, and with
+   * socket_resume the dialplan goes on (mod_event_socket.c socket_function; design.md §6). False if none.
+   */
+  dropOutboundSocket(uuid: string): boolean {
+    const l = [...this.core.listeners].find((x) => x.kind === 'outbound' && x.session?.uuid === uuid);
+    if (!l) return false;
+    l.destroy('peer');
+    return true;
+  }
+
   /** Closes every inbound ESL connection from the switch side (client reconnect tests). No notice unless asked. */
   dropInboundConnections(opts: { notice?: boolean } = {}): void {
     for (const l of [...this.core.listeners]) {

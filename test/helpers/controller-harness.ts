@@ -38,8 +38,13 @@ export interface Harness {
    * `sessionOf(uuid).hungUp` resolves when the controller has received CHANNEL_HANGUP.
    */
   sessionOf(channelUuid: string): OutboundSession | undefined;
-  /** Places a call to `destination`; `outcome` resolves when the controller is done with it. */
-  call(opts: { destination: string; callerIdNumber?: string; callerIdName?: string; variables?: Record<string, string>; party?: PartyScript }): Promise<{ channel: SimChannel; outcome: Promise<CallOutcome> }>;
+  /** Where the controller's outbound server listens (what the dialplan's `socket` app dials). */
+  readonly address: { host: string; port: number };
+  /**
+   * Places a call to `destination`; `outcome` resolves when the controller is done with it (with
+   * the first session's outcome when the call comes back through `afterSocket`).
+   */
+  call(opts: { destination: string; callerIdNumber?: string; callerIdName?: string; variables?: Record<string, string>; party?: PartyScript; afterSocket?: Array<[string, string]> }): Promise<{ channel: SimChannel; outcome: Promise<CallOutcome> }>;
   close(): Promise<void>;
 }
 
@@ -79,7 +84,7 @@ export async function startHarness(yaml: string, options: { timeScale?: number; 
   const fs = await FakeSwitch.start({ timeScale });
   const pending = new Set<Promise<CallOutcome>>();
   return {
-    fs, db, config, store, problems,
+    fs, db, config, store, problems, address,
     sessionOf: (uuid) => sessions.get(uuid),
     async call(opts) {
       const channel = await fs.placeCall({ target: address, ...opts });

@@ -105,11 +105,14 @@ export class EslListener {
     this.#finish(why);
   }
 
-  /** Drops the TCP connection without a notice. */
-  destroy(): void {
+  /**
+   * Drops the TCP connection without a notice. `peer`: as a network failure looks to the socket
+   * app (its read fails like a client close); `server`: the switch itself shuts the listener.
+   */
+  destroy(why: 'peer' | 'server' = 'server'): void {
     this.#running = false;
     this.#writer.destroy();
-    this.#finish('server');
+    this.#finish(why);
   }
 
   /** The controlled channel is gone (after CHANNEL_HANGUP_COMPLETE): linger notice or disconnect (read_packet). */
