@@ -6,12 +6,12 @@ import type { QueueConfig } from '../config/types.js';
 import type { OutboundSession } from '../esl/outbound-session.js';
 import type { EslEvent } from '../esl/esl-event.js';
 import { assertSingleLine } from '../esl/wire-text.js';
-import { checkCallbackNumber } from '../queue/number-rules.js';
 import type { CallEntryStore, EnteredQueue } from './ports.js';
 import type { FlowEffect, FlowEvent, FlowOutcome, FlowState, TimerName } from './types.js';
 import { initialState, transition } from './transition.js';
 import { toFlowQueue } from './flow-queue.js';
-import { ChannelMedia, menuArgs, numberArgs, readMenuResult } from './channel-media.js';
+import { ChannelMedia } from './channel-media.js';
+import { FlowAudio, MAX_PROMPT_MS } from './flow-audio.js';
 import { playbackArg, type PromptSet } from './prompt-files.js';
 import { quantityPrompts } from './number-speech.js';
 
@@ -34,14 +34,11 @@ export interface CallSessionOptions {
   readonly timeScale?: number;
 }
 
-/** Upper bound for one prompt or menu round; hold music is not bounded. */
-const MAX_PROMPT_MS = 10 * 60_000;
-const HOLD_MUSIC_MS = 7 * 24 * 3600_000;
-
 export class CallSession {
   readonly #o: CallSessionOptions;
   #log: Logger;
   readonly #media: ChannelMedia;
+  readonly #audio: FlowAudio;
   #queue: QueueConfig;
   #flowQueue;
   #state: FlowState = initialState();
@@ -49,9 +46,6 @@ export class CallSession {
   readonly #timers = new Map<TimerName, NodeJS.Timeout>();
   readonly #inbox: FlowEvent[] = [];
   #running = false;
-  /** Bumped by stop_audio: completions of audio started before it are stale. */
-  #audioGeneration = 0;
-  #collectingDigits: string[] | null = null;
   #socketAppEnded = false;
   #logChain: Promise<void> = Promise.resolve();
   readonly #ended: Promise<FlowOutcome>;
@@ -63,6 +57,16 @@ export class CallSession {
     this.#flowQueue = toFlowQueue(options.queue);
     this.#log = options.logger;
     this.#media = new ChannelMedia(options.channel, options.commandTimeoutMs ?? 5000);
+    this.#audio = new FlowAudio({
+      media: this.#media,
+      dispatch: (event) => this.#dispatch(event),
+      live: () => this.#live,
+      hungUp: () => this.#o.channel.isHungUp,
+      waiting: () => this.#state.kind === 'waiting',
+      log: () => this.#log,
+      promptArg: (ids) => this.#promptArg(ids),
+      queue: () => this.#queue,
+    });
     this.#ended = new Promise((r) => { this.#resolveEnded = r; });
   }
 
@@ -193,17 +197,15 @@ export class CallSession {
         this.#appendLog(`call.${effect.event}`, effect.details);
         return;
       case 'play':
-        return this.#play(effect.prompts, effect.tag);
+        return this.#audio.play(effect.prompts, effect.tag);
       case 'hold_music':
-        return this.#holdMusic();
+        return this.#audio.holdMusic();
       case 'stop_audio':
-        this.#audioGeneration += 1;
-        if (this.#live) await this.#media.stop();
-        return;
+        return this.#audio.stop();
       case 'menu':
-        return this.#menu(effect.prompts, effect.keys, effect.timeoutSeconds);
+        return this.#audio.menu(effect.prompts, effect.keys, effect.timeoutSeconds);
       case 'collect_number':
-        return this.#collectNumber(effect.prompts, effect.timeoutSeconds);
+        return this.#audio.collectNumber(effect.prompts, effect.timeoutSeconds);
       case 'start_timer':
         return this.#startTimer(effect.timer, effect.seconds);
       case 'cancel_timer': {
@@ -263,86 +265,6 @@ export class CallSession {
     return playbackArg(this.#o.prompts(this.#queue), ids);
   }
 
-  #play(ids: readonly string[], tag: string): void {
-    if (!this.#live || ids.length === 0) {
-      if (ids.length === 0) this.#dispatch({ type: 'prompt_done', tag });
-      return;
-    }
-    const gen = this.#audioGeneration;
-    this.#media.play(this.#promptArg(ids), MAX_PROMPT_MS).then(
-      (done) => {
-        if (gen !== this.#audioGeneration) return;
-        if (done.header('Application-Response') === 'FILE NOT FOUND') this.#log.error('prompt file not found', { prompts: ids });
-        this.#dispatch({ type: 'prompt_done', tag });
-      },
-      (err: unknown) => this.#audioFailed('prompt', err),
-    );
-  }
-
-  #holdMusic(): void {
-    if (!this.#live) return;
-    const gen = this.#audioGeneration;
-    this.#media.play(this.#queue.holdMusic, HOLD_MUSIC_MS).then(
-      (done) => {
-        // A finite music file ended by itself: loop it. PLAYBACK ERROR means the channel was
-        // taken away (uuid_bridge, transfer, hangup): never restart music then (d01).
-        if (gen === this.#audioGeneration && done.header('Application-Response') === 'FILE PLAYED'
-          && this.#state.kind === 'waiting') this.#holdMusic();
-      },
-      (err: unknown) => this.#audioFailed('hold music', err),
-    );
-  }
-
-  #menu(ids: readonly string[], keys: string, timeoutSeconds: number): void {
-    if (!this.#live) return;
-    const gen = this.#audioGeneration;
-    const variable = this.#media.nextVariable('menu');
-    // FreeSWITCH's own timeouts are real milliseconds (not scaled like our timers).
-    const args = menuArgs(this.#promptArg(ids), keys, timeoutSeconds * 1000, variable);
-    this.#media.readDigits(args, MAX_PROMPT_MS).then(
-      (done) => {
-        if (gen !== this.#audioGeneration) return;
-        this.#dispatch({ type: 'menu_result', result: readMenuResult(done, variable) });
-      },
-      (err: unknown) => this.#audioFailed('menu', err),
-    );
-  }
-
-  #collectNumber(ids: readonly string[], timeoutSeconds: number): void {
-    if (!this.#live) return;
-    const gen = this.#audioGeneration;
-    const rules = this.#queue.callback.numberRules;
-    const variable = this.#media.nextVariable('number');
-    const digitTimeout = Math.max(3, timeoutSeconds) * 1000;
-    const args = numberArgs(this.#promptArg(ids), Math.min(20, rules.maxLength + 1), timeoutSeconds * 1000, digitTimeout, variable);
-    const pressed: string[] = [];
-    this.#collectingDigits = pressed;
-    this.#media.readDigits(args, MAX_PROMPT_MS).then(
-      (done) => {
-        if (this.#collectingDigits === pressed) this.#collectingDigits = null;
-        if (gen !== this.#audioGeneration) return;
-        const typed = done.variable(variable);
-        if (typed) {
-          const check = checkCallbackNumber(typed, rules);
-          this.#dispatch({ type: 'number_result', result: check.ok ? { number: check.number } : { rejected: check.reason } });
-        } else if (done.variable(`${variable}_invalid`)) {
-          this.#dispatch({ type: 'number_result', result: { rejected: 'not_digits' } });
-        } else if (pressed.length > 0) {
-          // `#` alone (too short: play_and_get_digits sets nothing, d06a)
-          this.#dispatch({ type: 'number_result', result: { rejected: 'empty' } });
-        } else {
-          this.#dispatch({ type: 'number_result', result: { timeout: true } });
-        }
-      },
-      (err: unknown) => this.#audioFailed('number entry', err),
-    );
-  }
-
-  #audioFailed(what: string, err: unknown): void {
-    if (this.#o.channel.isHungUp) return;
-    this.#log.error(`${what} failed`, { err });
-  }
-
   #startTimer(timer: TimerName, seconds: number): void {
     clearTimeout(this.#timers.get(timer));
     this.#timers.set(timer, setTimeout(() => {
@@ -359,7 +281,7 @@ export class CallSession {
     if (!this.#entryId || !this.#live) return;
     const ahead = await this.#o.store.position(this.#entryId);
     // "Your position in the queue is" + (callers ahead + 1)
-    this.#play(['position-is', ...quantityPrompts(ahead + 1)], 'announce');
+    this.#audio.play(['position-is', ...quantityPrompts(ahead + 1)], 'announce');
   }
 
   async #overflow(): Promise<void> {
@@ -396,10 +318,7 @@ export class CallSession {
   }
 
   #onDtmf(digit: string): void {
-    if (this.#collectingDigits) {
-      this.#collectingDigits.push(digit);
-      return;
-    }
+    if (this.#audio.takeDigit(digit)) return;
     // Menus read their keys through play_and_get_digits; only the waiting state acts on DTMF.
     if (this.#state.kind === 'waiting') this.#dispatch({ type: 'dtmf', digit });
   }
