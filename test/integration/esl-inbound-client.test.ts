@@ -136,3 +136,28 @@ test('hostile frames on the wire (bad escapes, bad length) are reported, the cli
   assert.equal(ev.header('Caller-Caller-ID-Name'), 'José');
   assert.equal(ev.header('bad'), '%%%');
 });
+
+for (const chunking of [{ splitEvery: 1 }, { splitEvery: 7 }, 'coalesce'] as const) {
+  test(`frames written ${typeof chunking === 'string' ? 'many per chunk' : `in ${chunking.splitEvery}-byte pieces`} over TCP: every reply and event arrives whole`, async () => {
+    const sim = await FakeSwitch.start({ timeScale: 0.01, chunking });
+    sim.defineEndpoint('loopback/fast', { answerAfterMs: 20 });
+    const c = new EslInboundClient({ host: sim.host, port: sim.inboundPort, password: 'ClueCon', events: ['CHANNEL_ANSWER', 'CHANNEL_HANGUP_COMPLETE'] });
+    try {
+      await c.connect();
+      const errors: Error[] = [];
+      c.on('protocol-error', (e) => errors.push(e));
+      const u = randomUUID();
+      const seen: string[] = [];
+      const done = new Promise<void>((r) => c.onChannel(u, (e) => { seen.push(e.name); if (e.name === 'CHANNEL_HANGUP_COMPLETE') r(); }));
+      assert.equal((await c.bgapi(`originate {origination_uuid=${u}}loopback/fast &park()`)).trim(), `+OK ${u}`);
+      assert.match(await c.api('status'), /UP/);
+      assert.match(await c.api(`uuid_kill ${u}`), /^\+OK/);
+      await done;
+      assert.deepEqual(seen, ['CHANNEL_ANSWER', 'CHANNEL_HANGUP_COMPLETE']);
+      assert.equal(errors.length, 0);
+    } finally {
+      await c.close();
+      await sim.stop();
+    }
+  });
+}
