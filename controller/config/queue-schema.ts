@@ -66,6 +66,9 @@ const callback = z.strictObject({
   menuTimeoutSeconds: positiveInt().default(5),
   menuMaxTries: positiveInt().default(3),
   entryMaxTries: positiveInt().default(3),
+  // originate_timeout of the call to the customer (the agent is already on the line, hearing
+  // the whisper, while it rings).
+  customerRingTimeoutSeconds: positiveInt().default(40),
 });
 
 const transferExtension = z.string().regex(/^[A-Za-z0-9_*#+.-]{1,64}$/, {

@@ -59,6 +59,8 @@ export interface CallbackConfig {
   readonly menuTimeoutSeconds: number;
   readonly menuMaxTries: number;
   readonly entryMaxTries: number;
+  /** How long the customer's phone rings (originate_timeout of the customer leg), agent already on the line. */
+  readonly customerRingTimeoutSeconds: number;
 }
 
 export type OverflowTarget =

@@ -59,6 +59,12 @@ export function agentOriginateCommand(agents: readonly OfferedAgent[], o: RingOp
   });
 }
 
+/** The agents' leg uuids that already exist on the switch (AgentRing.existingLegs, before a ring is set up). */
+export async function existingAgentLegs(client: EslInboundClient, agents: readonly OfferedAgent[]): Promise<string[]> {
+  const found = await Promise.all(agents.map(async (a) => ((await uuidExists(client, a.legUuid)) ? a.legUuid : null)));
+  return found.filter((u): u is string => u !== null);
+}
+
 /** One ring of the offered agents. */
 export class AgentRing {
   readonly #client: EslInboundClient;
@@ -81,9 +87,8 @@ export class AgentRing {
   }
 
   /** Leg uuids that already exist on the switch (a re-run or a second worker got there first). */
-  async existingLegs(): Promise<string[]> {
-    const found = await Promise.all(this.#agents.map(async (a) => ((await uuidExists(this.#client, a.legUuid)) ? a.legUuid : null)));
-    return found.filter((u): u is string => u !== null);
+  existingLegs(): Promise<string[]> {
+    return existingAgentLegs(this.#client, this.#agents);
   }
 
   /**

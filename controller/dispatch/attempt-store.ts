@@ -52,12 +52,18 @@ export class PgAttemptStore implements AttemptStore {
 
   async markRinging(attemptId: string): Promise<void> {
     await this.#step(attemptId, async (tx, att, queueId) => {
-      const done = await tx.updateTable('callback_attempts').set({ rang_at: now })
-        .where('id', '=', attemptId).where('rang_at', 'is', null).executeTakeFirst();
-      if (done.numUpdatedRows === 0n) return;
-      const agents = await tx.updateTable('agents').set({ state: 'ringing', state_changed_at: now })
-        .where('current_entry_id', '=', att.entry_id).where('state', '=', 'reserved').returning('id').execute();
-      await logEvents(tx, [{ type: 'attempt.ringing', queueId, entryId: att.entry_id, attemptId, details: { agents: agents.map((a) => a.id) } }]);
+      // rang_at (once: the guard), the agents `ringing` and the event line in one statement:
+      // this runs between the reservation and the originate, on the dispatch latency path.
+      await sql`
+        with rung as (
+          update callback_attempts set rang_at = now() where id = ${attemptId}::bigint and rang_at is null returning id),
+        ringing as (
+          update agents set state = 'ringing', state_changed_at = now()
+          where current_entry_id = ${att.entry_id}::bigint and state = 'reserved' and exists (select 1 from rung) returning id)
+        insert into call_events (event_type, queue_id, entry_id, attempt_id, details)
+        select 'attempt.ringing', ${queueId}::text, ${att.entry_id}::bigint, rung.id,
+               jsonb_build_object('agents', coalesce((select jsonb_agg(ringing.id order by ringing.id) from ringing), '[]'::jsonb))
+        from rung`.execute(tx);
     });
   }
 
@@ -220,11 +226,14 @@ export class PgAttemptStore implements AttemptStore {
   async #step(attemptId: string, fn: (tx: Transaction<Database>, att: CallbackAttemptRow, queueId: string) => Promise<void>): Promise<void> {
     if (!isId(attemptId)) return;
     await this.#db.transaction().execute(async (tx) => {
-      const att = await tx.selectFrom('callback_attempts').selectAll().where('id', '=', attemptId).where('ended_at', 'is', null)
-        .forUpdate().executeTakeFirst();
-      if (!att) return;
-      const entry = await tx.selectFrom('queue_entries').select('queue_id').where('id', '=', att.entry_id).executeTakeFirstOrThrow();
-      await fn(tx, att, entry.queue_id);
+      // The attempt locked (not its entry), with its queue, in one round trip.
+      const row = await tx.selectFrom('callback_attempts as a').innerJoin('queue_entries as e', 'e.id', 'a.entry_id')
+        .selectAll('a').select('e.queue_id as entry_queue_id')
+        .where('a.id', '=', attemptId).where('a.ended_at', 'is', null)
+        .forUpdate('a').executeTakeFirst();
+      if (!row) return;
+      const { entry_queue_id: queueId, ...att } = row;
+      await fn(tx, att, queueId);
     });
   }
 }

@@ -31,6 +31,8 @@ export class CallEndListener {
   #running: Promise<Map<string, string>> | undefined;
   #queued: Promise<Map<string, string>> | undefined;
   readonly #pending = new Set<Promise<void>>();
+  /** Ends under way, by attempt: the other leg's hangup of the same call joins it. */
+  readonly #ending = new Map<string, Promise<void>>();
   #stopped = false;
 
   constructor(deps: CallEndDeps) {
@@ -61,9 +63,18 @@ export class CallEndListener {
     const legs = await this.#freshSnapshot();
     const attemptId = legs.get(uuid);
     if (!attemptId) return;
-    const { matchAt } = await this.#d.store.end(attemptId, 'connected', cause);
-    this.#d.log.info('a leg of a bridged call hung up: attempt ended', { attemptId, uuid, node, cause });
-    await this.#d.scheduleMatch(matchAt);
+    // Both legs of a bridged call hang up together (d01): the second hangup waits for the end
+    // the first one started instead of starting another (which would only queue behind the
+    // first on the attempt's row lock, holding a connection, to change nothing).
+    const under = this.#ending.get(attemptId);
+    if (under) return under;
+    const ending = (async () => {
+      const { matchAt } = await this.#d.store.end(attemptId, 'connected', cause);
+      this.#d.log.info('a leg of a bridged call hung up: attempt ended', { attemptId, uuid, node, cause });
+      await this.#d.scheduleMatch(matchAt);
+    })().finally(() => this.#ending.delete(attemptId));
+    this.#ending.set(attemptId, ending);
+    return ending;
   }
 
   /** A snapshot whose query starts after this call: the running one if none, else one queued behind it. */

@@ -31,18 +31,21 @@ export async function connectCallback(deps: ConnectDeps, a: ReservedAttempt): Pr
   let customerCommand: string;
   let number: string;
   let customerLeg: string;
+  let ringSeconds: number;
   try {
     if (!queue) throw new UnsafeDialStringError('queue', a.queueId, 'queue is not configured', 'bad_argument');
     number = assertDialableNumber(a.callbackNumber, 'callback number');
     customerLeg = assertUuid(a.customerLegUuid ?? '', 'customer leg uuid');
-    customerCommand = customerOriginate(queue, number, customerLeg, deps.timing.customerRingTimeoutSeconds, id);
+    ringSeconds = queue.callback.customerRingTimeoutSeconds;
+    customerCommand = customerOriginate(queue, number, customerLeg, ringSeconds, id);
   } catch (err) {
     deps.log.error('callback attempt cannot be dialled', { attemptId: id, err });
     return finish(deps, id, 'error', err instanceof UnsafeDialStringError ? err.code.toUpperCase() : 'CONFIG');
   }
   const client = deps.nodes.client(a.fsNode);
   const ring = new AgentRing(client, a.agents, { callerIdName: AGENT_CALLBACK_CALLER_NAME, callerIdNumber: number, attemptId: id });
-  const stale = [...(await ring.existingLegs()), ...((await uuidExists(client, customerLeg)) ? [customerLeg] : [])];
+  const [agentLegs, customerThere] = await Promise.all([ring.existingLegs(), uuidExists(client, customerLeg)]);
+  const stale = [...agentLegs, ...(customerThere ? [customerLeg] : [])];
   if (stale.length > 0) {
     // Never dial on top of legs of this attempt (a crashed or second run): the customer is never called twice.
     deps.log.warn('legs of the attempt exist already: cancelling it', { attemptId: id, legs: stale });
@@ -68,7 +71,7 @@ export async function connectCallback(deps: ConnectDeps, a: ReservedAttempt): Pr
     await deps.store.markCustomerDialing(id);
     customer = new ChannelWatch(client, customerLeg);
     if (agent.isGone) return await finish(deps, id, 'agent_failed', agent.hangupCause ?? null);
-    const job = client.bgapi(customerCommand, { timeoutMs: deps.timing.customerRingTimeoutSeconds * 1000 + JOB_MARGIN_MS });
+    const job = client.bgapi(customerCommand, { timeoutMs: ringSeconds * 1000 + JOB_MARGIN_MS });
     let customerRinging = true;
     agent.onGone(() => {
       if (!customerRinging) return;

@@ -8,13 +8,12 @@ import type { FsNodes } from './fs-nodes.js';
 import type { AttemptOutcome, AttemptStore } from './types.js';
 
 export interface ConnectTiming {
-  /** originate_timeout of a customer leg (the queue config has no setting for it). */
-  readonly customerRingTimeoutSeconds: number;
+  // The customer's ring time is the queue's callback.customerRingTimeoutSeconds (config).
   /** Longest wait for the agent's no-answer notice to finish before the leg is hung up anyway. */
   readonly noticeMaxMs: number;
 }
 
-export const DEFAULT_TIMING: ConnectTiming = { customerRingTimeoutSeconds: 40, noticeMaxMs: 15_000 };
+export const DEFAULT_TIMING: ConnectTiming = { noticeMaxMs: 15_000 };
 
 export interface ConnectDeps {
   readonly config: Config;

@@ -8,9 +8,9 @@ import { recoverAttempt } from './recover-attempt.js';
 import { finish, type ConnectDeps, type ConnectResult } from './connect-deps.js';
 
 export async function runConnect(deps: ConnectDeps, attemptId: string): Promise<ConnectResult> {
-  const a = await deps.store.load(attemptId);
+  // Two reads of the attempt, side by side (each on a pool connection of its own).
+  const [a, p] = await Promise.all([deps.store.load(attemptId), attemptProgress(deps.db, attemptId)]);
   if (!a) return { kind: 'nothing', reason: 'attempt ended or unknown' };
-  const p = await attemptProgress(deps.db, attemptId);
   if (!p || p.endedAt) return { kind: 'nothing', reason: 'attempt ended' };
   if (p.rangAt || p.bridgedAt) return recoverAttempt(deps, p);
   if (!deps.nodes.has(a.fsNode)) {

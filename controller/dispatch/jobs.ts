@@ -100,7 +100,8 @@ export class DispatchJobs {
 
   /**
    * The periodic jobs, as BullMQ Job Schedulers (one per Redis whatever the number of workers;
-   * upsert is idempotent, and a FLUSHALL is repaired by the next worker start).
+   * upsert is idempotent). Lost with Redis's data: every worker checks they are there and puts
+   * them back (worker.ts, watchRedis).
    */
   async installSchedulers(o: { tickMs: number; reconcileMs: number }): Promise<void> {
     await this.control.upsertJobScheduler(TICK_SCHEDULER, { every: o.tickMs }, {
@@ -109,6 +110,17 @@ export class DispatchJobs {
     await this.control.upsertJobScheduler(RECONCILE_SCHEDULER, { every: o.reconcileMs }, {
       name: RECONCILE_JOB, data: { kind: 'reconcile' }, opts: { removeOnComplete: true, removeOnFail: { count: 100 } },
     });
+  }
+
+  /**
+   * False when Redis no longer has the periodic jobs: it was flushed or restarted without its
+   * data (design §2). The worker then installs them again and reconciles (worker.ts).
+   */
+  async schedulersPresent(): Promise<boolean> {
+    const [tick, reconcile] = await Promise.all([
+      this.control.getJobScheduler(TICK_SCHEDULER), this.control.getJobScheduler(RECONCILE_SCHEDULER),
+    ]);
+    return tick !== undefined && reconcile !== undefined;
   }
 
   /** State of an attempt's connect job (`unknown` when there is none). */

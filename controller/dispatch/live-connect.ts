@@ -8,7 +8,7 @@
 //   a dead uuid → `-ERR Invalid uuid` (d08). When either side hangs up, the other is hung up.
 import { sanitizeCallerIdName, sanitizeCallerIdNumber } from '../esl/caller-id.js';
 import type { ReservedAttempt } from './types.js';
-import { AgentRing } from './agent-ring.js';
+import { AgentRing, existingAgentLegs } from './agent-ring.js';
 import { ChannelWatch, api, assertUuid, killChannel } from './channel-watch.js';
 import { agentFailureOutcome } from './outcomes.js';
 import { entryCaller } from './attempt-progress.js';
@@ -22,10 +22,12 @@ export async function connectLive(deps: ConnectDeps, a: ReservedAttempt): Promis
   const caller = new ChannelWatch(client, callerUuid);
   let agentWatch: ChannelWatch | undefined;
   try {
-    if (!(await caller.checkExists())) return await finish(deps, id, 'caller_gone', caller.hangupCause ?? null);
+    // Reads before the ring, side by side (the ESL commands are pipelined on the connection):
+    // they are on the dispatch latency path.
+    const [callerThere, display, stale] = await Promise.all([caller.checkExists(), displayFor(deps, a), existingAgentLegs(client, a.agents)]);
+    if (!callerThere) return await finish(deps, id, 'caller_gone', caller.hangupCause ?? null);
 
-    const ring = new AgentRing(client, a.agents, { ...(await displayFor(deps, a)), attemptId: id });
-    const stale = await ring.existingLegs();
+    const ring = new AgentRing(client, a.agents, { ...display, attemptId: id });
     if (stale.length > 0) {
       // Legs of this attempt exist although it never rang here: a crashed or second run.
       // Never ring on top of them; the entry goes back with its place (the store).

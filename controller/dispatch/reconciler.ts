@@ -23,7 +23,7 @@ import type { DispatchJobs } from './jobs.js';
 import { attemptProgress, openAttemptIds, type AttemptProgress } from './attempt-progress.js';
 import { uuidExists } from './channel-watch.js';
 import { recoverAttempt } from './recover-attempt.js';
-import type { ConnectDeps } from './connect-deps.js';
+import { queueOf, type ConnectDeps } from './connect-deps.js';
 
 /** BullMQ job states meaning "someone will run it / is running it". */
 const LIVE_JOB_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
@@ -96,9 +96,14 @@ async function reconcileAttempt(deps: ReconcileDeps, attemptId: string, now: num
   if (r.kind === 'ended') report.attemptsRecovered.push(attemptId);
 }
 
-/** The longest a connect job can run after rang_at: agent ring, customer ring, the notice, margins. */
+/**
+ * The longest a connect job can run after rang_at: agent ring, customer ring (the queue's; the
+ * longest configured when the queue is gone from the config), the notice, margins.
+ */
 function longestRunMs(deps: ConnectDeps, p: AttemptProgress): number {
-  return (p.maxRingTimeoutSeconds + deps.timing.customerRingTimeoutSeconds + 60) * 1000 + deps.timing.noticeMaxMs;
+  const customerRing = queueOf(deps.config, p.queueId)?.callback.customerRingTimeoutSeconds
+    ?? Math.max(0, ...deps.config.queues.map((q) => q.callback.customerRingTimeoutSeconds));
+  return (p.maxRingTimeoutSeconds + customerRing + 60) * 1000 + deps.timing.noticeMaxMs;
 }
 
 async function entriesUnderWayWithoutAttempt(deps: ReconcileDeps): Promise<string[]> {

@@ -22,6 +22,7 @@ import { FsNodes } from './fs-nodes.js';
 import { DEFAULT_PREFIX, DispatchJobs } from './jobs.js';
 import { MatchError } from './match-error.js';
 import { matchAndReserve } from './matcher.js';
+import { MatchRunner } from './match-runner.js';
 import { listenForDispatch } from './notify.js';
 import { reconcile, type ReconcileDeps, type ReconcileReport } from './reconciler.js';
 import { redisConnectionOptions } from './redis-options.js';
@@ -88,9 +89,15 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
   let connectWorker: Worker<DispatchJob, string, string> | undefined;
   let controlWorker: Worker<DispatchJob, string, string> | undefined;
   let unlisten: (() => Promise<void>) | undefined;
+  let redisWatch: NodeJS.Timeout | undefined;
+  let redisCheck: Promise<void> | undefined;
 
   const scheduleMatch = async (at: readonly Date[]): Promise<void> => {
-    if (at.length > 0) await jobs.addMatchAt(at, 'ready');
+    if (at.length === 0) return;
+    // At the millisecond, in this process (`runner`, below); and a delayed job (whole seconds)
+    // in case this process dies first.
+    runner.at(at);
+    await jobs.addMatchAt(at, 'ready');
   };
   const deps: ReconcileDeps = {
     config, db: db.db, store, nodes, log, scheduleMatch, timing, jobs, attemptStore: store,
@@ -103,30 +110,69 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
   const runMatch = async (queueId: string | null): Promise<string> => {
     let reserved: ReservedAttempt[];
     try {
-      reserved = await matchAndReserve(db.db, config, { queueId, limit: MATCH_LIMIT });
+      // Each reservation's connect job is queued the moment it commits, not at the end of the
+      // run: a run goes on while agents keep becoming free (a login every few ms), and the
+      // first agent's phone used to wait for all of them (hundreds of ms in the benchmark).
+      reserved = await matchAndReserve(db.db, config, { queueId, limit: MATCH_LIMIT, onReserved: (r) => jobs.addConnect(r.attemptId) });
     } catch (err) {
-      // Reservations made before the failure are committed: they get their jobs now.
+      // Reservations made before the failure are committed: they get their jobs now (adding
+      // one that onReserved queued already is a no-op: same job id).
       if (err instanceof MatchError) await enqueue(err.reserved);
       throw err;
     }
-    await enqueue(reserved);
     if (reserved.length > 0) {
       metrics?.reserved.inc(reserved.length);
       events.emit('reserved', reserved);
     }
-    if (reserved.length >= MATCH_LIMIT) await jobs.addMatch(queueId, 'more');
+    // More to do: one more run right after this one (runner, below).
+    if (reserved.length >= MATCH_LIMIT) runner.wake(queueId);
     return `reserved ${reserved.length}`;
   };
+  // The matcher runs in this process on every wake-up (match-runner.ts); BullMQ match jobs are
+  // the durable backstop.
+  const runner = new MatchRunner(config.queues.map((q) => q.name), runMatch, (queueId, err) => {
+    // A failed in-process run is retried through BullMQ (attempts with backoff), the tick after that.
+    log.warn('matcher run failed: queued as a job', { queueId, err });
+    jobs.addMatch(queueId, 'retry').catch((e: unknown) => log.warn('could not queue a match job', { queueId, err: e }));
+  });
   const runReconcile = async (): Promise<ReconcileReport> => {
     const report = await reconcile(deps);
     events.emit('reconciled', report);
     return report;
   };
 
+  const tickMs = (options.tickSeconds ?? 5) * 1000;
+  const reconcileMs = (options.reconcileSeconds ?? config.worker.reconcileIntervalSeconds) * 1000;
+  /**
+   * Redis keeps nothing that Postgres does not (design §2), but the periodic jobs themselves live
+   * in Redis: after a FLUSHALL or a Redis restart without its data there was no tick and no
+   * reconcile any more until a worker restarted, so a reserved attempt whose connect job was
+   * lost kept its agent `reserved` and its entry `dispatching` for good (dispatch-chaos test).
+   * Every tick period each worker checks the schedulers are there; when they are gone it puts
+   * them back, reconciles (lost connect jobs are added again) and runs the matcher.
+   */
+  const checkRedis = async (): Promise<void> => {
+    if (await jobs.schedulersPresent()) return;
+    log.warn('Redis lost the dispatch jobs (flushed or restarted empty): installing the schedulers again and reconciling');
+    await jobs.installSchedulers({ tickMs, reconcileMs });
+    await runReconcile();
+    runner.wake(null);
+  };
+  const watchRedis = (): void => {
+    redisWatch = setInterval(() => {
+      redisCheck ??= checkRedis()
+        .catch((err: unknown) => { log.warn('checking Redis for the dispatch schedulers failed', { err }); })
+        .finally(() => { redisCheck = undefined; });
+    }, tickMs);
+  };
+
   const drainMs = options.drainTimeoutMs ?? 60_000;
   const shutdown = makeShutdown(log, () => [
+    // A check under way is not waited for: with Redis down it waits as long as Redis does.
+    { name: 'Redis watch', close: async () => { clearInterval(redisWatch); } },
     { name: 'pg_notify listener', close: () => unlisten?.() ?? Promise.resolve() },
     { name: 'control worker', close: () => controlWorker?.close() ?? Promise.resolve() },
+    { name: 'matcher runs', close: () => runner.stop() },
     { name: 'connect worker', close: () => closeWithin(connectWorker, drainMs, log) },
     { name: 'call-end listener', close: () => callEnd.stop() },
     { name: 'BullMQ queues', close: () => jobs.close() },
@@ -161,11 +207,14 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
       const d = job.data;
       switch (d.kind) {
         case 'match':
-          return runMatch(d.queueId);
+          // Shares a run with the in-process wake-ups of the same queue (one at a time).
+          await runner.request(d.queueId);
+          return 'matched';
         case 'tick': {
           const expired = await store.expireCallbacks();
           if (expired.length > 0) log.info('callbacks expired', { entries: expired });
-          return runMatch(null);
+          await runner.request(null);
+          return 'matched';
         }
         case 'reconcile':
           await runReconcile();
@@ -179,13 +228,10 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
       w.on('error', (err) => log.warn(`BullMQ ${name} worker error`, { err: err.message }));
       w.on('failed', (job, err) => log.warn(`BullMQ ${name} job failed`, { jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }));
     }
-    await jobs.installSchedulers({
-      tickMs: (options.tickSeconds ?? 5) * 1000,
-      reconcileMs: (options.reconcileSeconds ?? config.worker.reconcileIntervalSeconds) * 1000,
-    });
-    const listener = await listenForDispatch(db.sql, (queueId) => {
-      jobs.addMatch(queueId, 'notify').catch((err: unknown) => log.warn('could not queue a match job', { queueId, err }));
-    });
+    await jobs.installSchedulers({ tickMs, reconcileMs });
+    watchRedis();
+    // A notification runs the matcher here and now (no job round trip, no per-second bucket).
+    const listener = await listenForDispatch(db.sql, (queueId) => runner.wake(queueId));
     unlisten = listener.unlisten;
     if (options.reconcileAtStart ?? true) {
       await runReconcile().catch((err: unknown) => log.error('reconcile at start failed', { err }));

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import winston from 'winston';
 import { Redis } from 'ioredis';
 import { startHarness, type Harness } from './controller-harness.js';
-import type { Config } from '../../controller/config/index.js';
+import { Secrets, type Config } from '../../controller/config/index.js';
 import type { SimChannel } from '../fakeswitch/index.js';
 import { startWorker, type DispatchWorker, type WorkerOptions } from '../../controller/dispatch/worker.js';
 import { changeAgentStatus } from '../../controller/dispatch/agent-ops.js';
@@ -33,12 +33,15 @@ export interface ChannelLog {
   named(pattern: RegExp, timeoutMs?: number): Promise<SimChannel>;
 }
 
-export async function startDispatchHarness(yaml: string, options: { worker?: WorkerOptions; timeScale?: number } = {}): Promise<DispatchHarness> {
+export async function startDispatchHarness(yaml: string, options: { worker?: WorkerOptions; timeScale?: number; redisUrl?: string } = {}): Promise<DispatchHarness> {
   const h = await startHarness(yaml, { timeScale: options.timeScale ?? 0.01 });
   const channels = recordChannels(h);
   const node = h.config.freeswitch.nodes[0]!;
-  // The simulator listens on a port of its own: point the worker's node at it.
-  const config: Config = { ...h.config, freeswitch: { ...h.config.freeswitch, nodes: [{ ...node, eslPort: h.fs.inboundPort }] } };
+  // The simulator listens on a port of its own: point the worker's node at it. `redisUrl`: a
+  // Redis of its own (e.g. another database index, for a test that flushes it).
+  const secrets = options.redisUrl === undefined ? h.config.secrets
+    : new Secrets({ databaseUrl: h.config.secrets.databaseUrl, redisUrl: options.redisUrl, eslPassword: h.config.secrets.eslPassword(node.name) });
+  const config: Config = { ...h.config, secrets, freeswitch: { ...h.config.freeswitch, nodes: [{ ...node, eslPort: h.fs.inboundPort }] } };
   const prefix = `qcbtest-${randomBytes(5).toString('hex')}`;
   const workerProblems: LogLine[] = [];
   let worker: DispatchWorker;
@@ -48,7 +51,7 @@ export async function startDispatchHarness(yaml: string, options: { worker?: Wor
       logger: recordingLogger(workerProblems),
       tickSeconds: 1,
       reconcileSeconds: 3600,
-      timing: { customerRingTimeoutSeconds: 30, noticeMaxMs: 3000 },
+      timing: { noticeMaxMs: 3000 },
       drainTimeoutMs: 2000,
       esl: { backoff: { initialMs: 20, maxMs: 200 } },
       ...options.worker,

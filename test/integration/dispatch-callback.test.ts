@@ -25,6 +25,7 @@ queues:
       callerIdNumber: "0441234567"
       callerIdName: Sales Desk
       retry: { attempts: 2, delaySeconds: [1] }
+      customerRingTimeoutSeconds: 30
       ${RULES}
 agents:
   - { id: agnes, contact: loopback/agent-agnes, tiers: [{ queue: cb }] }

@@ -54,7 +54,7 @@ before(async () => {
   const store = new PgAttemptStore(h.db.db);
   deps = {
     config, db: h.db.db, store, nodes, log: silentLogger(), jobs, attemptStore: store,
-    timing: { ...DEFAULT_TIMING, customerRingTimeoutSeconds: 30 },
+    timing: DEFAULT_TIMING,
     scheduleMatch: (at) => jobs.addMatchAt(at, 'test'),
   };
   h.fs.defineEndpoint('loopback/agent-ann', { noAnswer: true });

@@ -97,7 +97,7 @@ describe('config: defaults', () => {
       offerPrompt: 'requested', callerIdNumber: null, callerIdName: 'support', dialTemplate: null,
       numberRules: { minLength: 5, maxLength: 15, allow: ['[0-9]+'], blockedPrefixes: [...DEFAULT_BLOCKED_PREFIXES] },
       retry: { attempts: 3, delaysSeconds: [300] }, expiryMinutes: 240,
-      menuTimeoutSeconds: 5, menuMaxTries: 3, entryMaxTries: 3,
+      menuTimeoutSeconds: 5, menuMaxTries: 3, entryMaxTries: 3, customerRingTimeoutSeconds: 40,
     });
   });
 
@@ -117,7 +117,7 @@ queues:
     extension: "0800"
     wrapUpSeconds: 0
     announce: { positionEverySeconds: off }
-    callback: { mode: on_request, offerKey: 2, dialTemplate: "sofia/gateway/gw/{number}", retry: { attempts: 2 } }
+    callback: { mode: on_request, offerKey: 2, dialTemplate: "sofia/gateway/gw/{number}", retry: { attempts: 2 }, customerRingTimeoutSeconds: 25 }
 agents:
   - { id: a, contact: user/1001, maxNoAnswer: 0, busyDelaySeconds: 0, wrapUpSeconds: 0, tiers: [{ queue: q }] }
 `,
@@ -133,6 +133,7 @@ agents:
     assert.equal(q.callback.offerKey, '2', 'an unquoted single digit is taken as the key');
     assert.deepEqual(q.callback.retry, { attempts: 2, delaysSeconds: [0, 60] });
     assert.equal(q.callback.expiryMinutes, 30);
+    assert.equal(q.callback.customerRingTimeoutSeconds, 25);
     const a = config.agents[0];
     assert.ok(a);
     assert.equal(a.maxNoAnswer, 0);
