@@ -65,19 +65,9 @@ export function fromCommitting(queue: FlowQueue, state: Committing, event: FlowE
     case 'timer':
       if (event.timer !== 'max_wait' || state.hungUp || state.maxWaitExpired || !usesMaxWait(queue)) return same(state);
       return { state: { ...state, maxWaitExpired: true }, effects: [log('max_wait_reached', { during: 'committing' })] };
-    case 'entry_ready':
-    case 'prompt_done':
-    case 'dtmf':
-    case 'menu_result':
-    case 'number_result':
-    case 'bridged':
-    case 'transfer_done':
+    default:
+      // every other event does not apply in this state
       return same(state);
-    default: {
-      const unexpected: never = event;
-      void unexpected;
-      return same(state);
-    }
   }
 }
 
@@ -95,20 +85,8 @@ export function fromThanking(_queue: FlowQueue, state: Thanking, event: FlowEven
         state: { kind: 'ended', outcome: state.outcome },
         effects: [log('caller_hung_up', { during: 'thanking', cause: event.cause, outcome: state.outcome })],
       };
-    case 'entry_ready':
-    case 'dtmf':
-    case 'timer':
-    case 'menu_result':
-    case 'number_result':
-    case 'commit_ok':
-    case 'commit_failed':
-    case 'bridged':
-    case 'transfer_done':
+    default:
+      // every other event does not apply in this state
       return same(state);
-    default: {
-      const unexpected: never = event;
-      void unexpected;
-      return same(state);
-    }
   }
 }

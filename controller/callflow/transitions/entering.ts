@@ -42,20 +42,8 @@ export function fromEntering(queue: FlowQueue, state: Entering, event: FlowEvent
     }
     case 'hangup':
       return abandon(state.kind, event.cause);
-    case 'prompt_done':
-    case 'dtmf':
-    case 'timer':
-    case 'menu_result':
-    case 'number_result':
-    case 'commit_ok':
-    case 'commit_failed':
-    case 'bridged':
-    case 'transfer_done':
+    default:
+      // every other event does not apply in this state
       return same(state);
-    default: {
-      const unexpected: never = event;
-      void unexpected;
-      return same(state);
-    }
   }
 }

@@ -32,20 +32,9 @@ export function fromExistingCallback(queue: FlowQueue, state: Existing, event: F
       return abandon(state.kind, event.cause);
     case 'bridged':
       return bridged(state.kind, state.entry);
-    case 'entry_ready':
-    case 'prompt_done':
-    case 'dtmf':
-    case 'timer':
-    case 'number_result':
-    case 'commit_ok':
-    case 'commit_failed':
-    case 'transfer_done':
+    default:
+      // every other event does not apply in this state
       return same(state);
-    default: {
-      const unexpected: never = event;
-      void unexpected;
-      return same(state);
-    }
   }
 }
 

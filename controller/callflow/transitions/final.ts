@@ -13,21 +13,9 @@ export function fromOverflowing(_queue: FlowQueue, state: Overflowing, event: Fl
     case 'hangup':
       // The caller left during the transfer: the entry was already handed to overflow.
       return { state: { kind: 'ended', outcome: 'overflowed' }, effects: [log('caller_hung_up', { during: 'overflowing', cause: event.cause })] };
-    case 'entry_ready':
-    case 'prompt_done':
-    case 'dtmf':
-    case 'timer':
-    case 'menu_result':
-    case 'number_result':
-    case 'commit_ok':
-    case 'commit_failed':
-    case 'bridged':
+    default:
+      // every other event does not apply in this state
       return same(state);
-    default: {
-      const unexpected: never = event;
-      void unexpected;
-      return same(state);
-    }
   }
 }
 
@@ -35,22 +23,9 @@ export function fromBridged(_queue: FlowQueue, state: Bridged, event: FlowEvent)
   switch (event.type) {
     case 'hangup':
       return { state: { kind: 'ended', outcome: 'connected' }, effects: [log('call_ended', { cause: event.cause })] };
-    case 'entry_ready':
-    case 'prompt_done':
-    case 'dtmf':
-    case 'timer':
-    case 'menu_result':
-    case 'number_result':
-    case 'commit_ok':
-    case 'commit_failed':
-    case 'bridged':
-    case 'transfer_done':
+    default:
+      // every other event does not apply in this state
       return same(state);
-    default: {
-      const unexpected: never = event;
-      void unexpected;
-      return same(state);
-    }
   }
 }
 

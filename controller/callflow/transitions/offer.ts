@@ -38,19 +38,9 @@ export function fromMenu(queue: FlowQueue, state: Menu, event: FlowEvent): Trans
       return abandon(state.kind, event.cause);
     case 'bridged':
       return bridged(state.kind, state.entry);
-    case 'entry_ready':
-    case 'prompt_done':
-    case 'dtmf':
-    case 'number_result':
-    case 'commit_ok':
-    case 'commit_failed':
-    case 'transfer_done':
+    default:
+      // every other event does not apply in this state
       return same(state);
-    default: {
-      const unexpected: never = event;
-      void unexpected;
-      return same(state);
-    }
   }
 }
 
@@ -74,19 +64,9 @@ export function fromNumberEntry(queue: FlowQueue, state: NumberEntry, event: Flo
       return abandon(state.kind, event.cause);
     case 'bridged':
       return bridged(state.kind, state.entry);
-    case 'entry_ready':
-    case 'prompt_done':
-    case 'dtmf':
-    case 'menu_result':
-    case 'commit_ok':
-    case 'commit_failed':
-    case 'transfer_done':
+    default:
+      // every other event does not apply in this state
       return same(state);
-    default: {
-      const unexpected: never = event;
-      void unexpected;
-      return same(state);
-    }
   }
 }
 

@@ -41,19 +41,9 @@ export function fromWaiting(queue: FlowQueue, state: Waiting, event: FlowEvent):
       return abandon(state.kind, event.cause);
     case 'bridged':
       return bridged(state.kind, state.entry);
-    case 'entry_ready':
-    case 'prompt_done':
-    case 'menu_result':
-    case 'number_result':
-    case 'commit_ok':
-    case 'commit_failed':
-    case 'transfer_done':
+    default:
+      // every other event does not apply in this state
       return same(state);
-    default: {
-      const unexpected: never = event;
-      void unexpected;
-      return same(state);
-    }
   }
 }
 
