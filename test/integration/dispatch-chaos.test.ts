@@ -33,8 +33,38 @@ import type { ReconcileReport } from '../../controller/dispatch/reconciler.js';
 import { FakeSwitch, type PartyScript, type SimChannel } from '../fakeswitch/index.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** A Redis database index only this file uses, so it can be flushed (FLUSHDB, not FLUSHALL). */
-const FLUSH_DB_INDEX = Number(process.env.QCB_CHAOS_REDIS_DB ?? 13);
+
+/**
+ * A Redis database index of its own, to be flushed (FLUSHDB, not FLUSHALL: the other tests'
+ * keys in database 0 stay). QCB_CHAOS_REDIS_DB names one; otherwise the first of 15…8 that no
+ * other run holds (a lock key with a deadline in database 0), so two test runs on one Redis
+ * never flush each other's.
+ */
+async function flushableDb(): Promise<{ index: number; release(): Promise<void> }> {
+  const admin = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  const token = randomBytes(8).toString('hex');
+  const wanted = process.env.QCB_CHAOS_REDIS_DB ? [Number(process.env.QCB_CHAOS_REDIS_DB)] : [15, 14, 13, 12, 11, 10, 9, 8];
+  try {
+    for (const index of wanted) {
+      const key = `qcbtest:flushdb-lock:${index}`;
+      if ((await admin.set(key, token, 'PX', 120_000, 'NX')) !== 'OK') continue;
+      return {
+        index,
+        async release() {
+          const r = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+          try {
+            if ((await r.get(key)) === token) await r.del(key);
+          } finally {
+            r.disconnect();
+          }
+        },
+      };
+    }
+    throw new Error(`every Redis database of ${wanted.join(', ')} is held by another test run`);
+  } finally {
+    admin.disconnect();
+  }
+}
 const TIME_SCALE = 0.01;
 const sim = (ms: number): number => ms / TIME_SCALE;
 const RULES = 'numberRules: { minLength: 10, maxLength: 10, allow: ["0[0-9]{9}"] }';
@@ -229,7 +259,9 @@ ${['c1', 'c2', 'c3', 'c4'].map((id) => `  - { id: ${id}, contact: loopback/agent
 
 test('Redis emptied mid-run (FLUSHDB): the reconciler rebuilds the work from Postgres and every entry is served', { timeout: 90_000 }, async (t: TestContext) => {
   const defer = cleanupStack(t);
-  const redisUrl = `${REDIS_URL.replace(/\/\d*$/, '')}/${FLUSH_DB_INDEX}`;
+  const own = await flushableDb();
+  defer('Redis database lock', () => own.release());
+  const redisUrl = `${REDIS_URL.replace(/\/\d*$/, '')}/${own.index}`;
   const YAML = `
 worker: { concurrency: 2 }
 queues:
@@ -293,8 +325,11 @@ ${['f1', 'f2', 'f3', 'f4', 'f5', 'f6'].map((id) => `  - { id: ${id}, contact: lo
   await waitUntil('every entry completed, agents free', () => settled(db, ['completed']), 45_000)
     .catch(async (err: Error) => { throw new Error(`${err.message}: ${await snapshot(db)} reports: ${JSON.stringify(reports)}`); });
 
-  // The reconciler found what the flush took: connect jobs of reserved attempts were added again.
+  // The worker noticed (its periodic jobs were gone), put them back, and the reconciler found
+  // what the flush took: connect jobs of reserved attempts were added again.
   assert.ok(lostJobs > 0);
+  assert.equal(await d.worker.jobs.schedulersPresent(), true, 'tick and reconcile schedulers installed again');
+  assert.ok(d.workerProblems.some((p) => /Redis lost the dispatch jobs/.test(p.message)), 'the loss was logged');
   assert.ok(reports.some((r) => r.jobsReadded.length > 0), `jobs re-added after the flush: ${JSON.stringify(reports)}`);
   const entries = await db.selectFrom('queue_entries').selectAll().execute();
   const attempts = await db.selectFrom('callback_attempts').selectAll().orderBy('id').execute();
