@@ -8,6 +8,8 @@ import { recoverAttempt } from './recover-attempt.js';
 import { finish, type ConnectDeps, type ConnectResult } from './connect-deps.js';
 
 export async function runConnect(deps: ConnectDeps, attemptId: string): Promise<ConnectResult> {
+  // Attempt ids are bigints (a job id from elsewhere is "unknown", not an SQL error below).
+  if (!/^[0-9]{1,18}$/.test(attemptId)) return { kind: 'nothing', reason: 'attempt ended or unknown' };
   // Two reads of the attempt, side by side (each on a pool connection of its own).
   const [a, p] = await Promise.all([deps.store.load(attemptId), attemptProgress(deps.db, attemptId)]);
   if (!a) return { kind: 'nothing', reason: 'attempt ended or unknown' };

@@ -7,7 +7,9 @@
 // holds back matching:
 // - DISPATCH_QUEUE: `connect` jobs, `attempt-<id>`, concurrency config.worker.concurrency;
 // - DISPATCH_CONTROL_QUEUE: `match` (debounced per queue and second), the scheduled `tick`
-//   (match all + expire callbacks) and `reconcile`.
+//   (match all + expire callbacks) and `reconcile`. The worker runs the matcher in its own
+//   process the moment a notification or a timer says so (match-runner.ts); `match` jobs are
+//   the durable backstop (a retry after a failed run, a time due after a crash, the reconciler).
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { DISPATCH_CONTROL_QUEUE, DISPATCH_QUEUE, type DispatchJob } from './types.js';
 

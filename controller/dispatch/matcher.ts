@@ -6,8 +6,11 @@
 //   two matchers could each lock an entry (the second skipping the first's), and if the second
 //   grabbed the only free agent first, place 2 would be served before place 1 (§5.4). The
 //   transactions are a handful of statements, so waiting for the other is cheap.
-// - the entry: FOR UPDATE SKIP LOCKED, earliest place first. Another writer holding the head
-//   entry (the caller hanging up, the menu) is passed over rather than waited for.
+// - the entry: FOR NO KEY UPDATE SKIP LOCKED, earliest place first. Another writer holding the
+//   head entry (the caller hanging up, the menu) is passed over rather than waited for. Not
+//   FOR UPDATE: that one also conflicts with the FOR KEY SHARE lock a foreign key check takes,
+//   so a caller whose flow was just writing an event line about its entry (call_events.entry_id)
+//   was skipped and a later place served first (§5.4; dispatch-matcher and soak tests).
 // - agents: read unlocked, ranked by the strategy, then only the chosen ones are locked FOR
 //   UPDATE SKIP LOCKED with their eligibility re-checked. Agents are shared between queues;
 //   locking every candidate would hide them all from the other queues' matchers for the
@@ -187,9 +190,12 @@ async function finishWrapUps(tx: Transaction<Database>, queueId: string): Promis
   await logEvents(tx, done.rows.map((r) => ({ type: 'agent.wrap_up_ended', agentId: r.id, queueId })));
 }
 
-/** The earliest eligible place of the queue, locked; entries locked by others are passed over. */
+/**
+ * The earliest eligible place of the queue, locked; entries being changed by others are passed
+ * over (not those merely referenced by a row being inserted: see the lock notes at the top).
+ */
 async function lockHeadEntry(tx: Transaction<Database>, queueId: string) {
-  return eligibleHead(tx, queueId).forUpdate().skipLocked().executeTakeFirst();
+  return eligibleHead(tx, queueId).forNoKeyUpdate().skipLocked().executeTakeFirst();
 }
 
 /** The query for the earliest eligible entry of a queue (exported for the plan test: it must use queue_entries_eligible_idx). */

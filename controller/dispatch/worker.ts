@@ -1,6 +1,8 @@
 // The dispatch worker: BullMQ workers on the connect and control queues, one ESL connection
-// per FreeSWITCH node, the call-end listener, the pg_notify wake-up, the periodic jobs, and the
-// reconciler at start. Any number of these can run against one Postgres and one Redis.
+// per FreeSWITCH node, the call-end listener, the matcher run in this process on every wake-up
+// (pg_notify, timers at the times store.end() returns: match-runner.ts), the periodic jobs (and
+// a watch that puts them back when Redis lost them), and the reconciler at start. Any number of
+// these can run against one Postgres and one Redis.
 //
 // startWorker() returns a handle (stop() drains and closes everything, memoized, every closer
 // running even if another fails), so tests, chaos runs and benchmarks start workers in-process
@@ -107,7 +109,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
   const enqueue = async (reserved: readonly ReservedAttempt[]): Promise<void> => {
     await Promise.all(reserved.map((r) => jobs.addConnect(r.attemptId)));
   };
-  const runMatch = async (queueId: string | null): Promise<string> => {
+  const runMatch = async (queueId: string): Promise<string> => {
     let reserved: ReservedAttempt[];
     try {
       // Each reservation's connect job is queued the moment it commits, not at the end of the

@@ -1,29 +1,36 @@
 // Dispatch latency benchmark: how long after an agent becomes free does the worker send the
 // originate that rings them? Run: `npm run bench:dispatch` (tsx test/bench/dispatch-bench.ts).
 // Needs the test Postgres and Redis (TEST_DATABASE_URL, REDIS_URL as for `npm test`).
+// Prints a markdown table (BENCHMARKS.md keeps results and method).
 //
-// Set-up: one queue with BENCH_ENTRIES (1,000) live callers waiting and BENCH_AGENTS (200)
-// agents, wrap-up BENCH_WRAP_UP seconds (1). Callers are parked channels of the FreeSWITCH
-// simulator (real time, timeScale 1), their entries inserted in place order; agents are
-// simulator endpoints that answer after 5-20 ms and hang up after 0.2-1 s of talk. The worker
-// is the real one in a child process (test/helpers/worker-process.ts: startWorker() as
-// `qcb run worker` runs it), talking ESL to the simulator, BullMQ to Redis, SQL to Postgres.
-// Agents log in one every BENCH_LOGIN_GAP_MS (10 ms); then every agent takes calls until the
-// line is empty.
+// Set-up: one queue (longest-idle) with BENCH_ENTRIES (1,000) live callers waiting and
+// BENCH_AGENTS (200) agents, wrap-up BENCH_WRAP_UP seconds (2). Callers are parked channels of
+// the FreeSWITCH simulator (real time, timeScale 1), their entries inserted in place order;
+// agents are simulator endpoints that answer after 5-20 ms and hang up after BENCH_TALK_MS
+// (5000-15000) ms of talk, which takes the caller with them. The worker is the real one in a
+// child process (test/helpers/worker-process.ts: startWorker() as `qcb run worker` runs it,
+// concurrency BENCH_CONCURRENCY, 50), talking ESL to the simulator, BullMQ to Redis and SQL to
+// Postgres, all on this machine. Agents log in one every BENCH_LOGIN_GAP_MS (50 ms); then each
+// agent takes calls until the line is empty (about 17 calls a second with the defaults: some
+// fifteen times what 200 agents with three-minute calls take).
 //
 // A sample is one agent leg:
-// - t_free, "the agent became free", the moment its row says it may be offered a call
-//   (available, idle, ready_at passed):
+// - t_free, "the agent became free": the moment its row says it may be offered a call
+//   (status available, state idle or its wrap-up over, ready_at passed):
 //     login samples:   just BEFORE the benchmark sends the login transaction (so the sample
-//                      also holds that transaction's own ~1-2 ms: an upper bound);
-//     wrap-up samples: the agent's ready_at = the end of its wrap-up after the previous call
-//                      (from the attempt.agent_wrap_up event of that call: details.readyAt);
+//                      also holds that transaction's own 1-2 ms: an upper bound);
+//     wrap-up samples: the end of its wrap-up after the previous call: ready_at from the
+//                      attempt.agent_wrap_up line of that call (details.readyAt; never before
+//                      the line itself was written);
 // - t_sent, "originate sent": the simulator's inbound ESL server has read the
-//   `bgapi originate …qcb_attempt=<id>…` command off the socket (CommandReader hook, in this
+//   `bgapi originate …qcb_attempt=<id>…` command off the socket (a CommandReader hook, in this
 //   process: if this process is busy the time is late, never early).
 // Latency = t_sent − t_free. Every sample had callers waiting at t_free (the line is never empty
 // while an agent that became free gets another call, and an agent that gets no further call
 // gives no sample). Clocks: Postgres and this process read the same system clock.
+//
+// To look closer: BENCH_KEEP_DB=1 keeps the database and the Redis keys (attempt rows and the
+// event log have every step's time); BENCH_WORKER_PROF=<dir> writes the worker's CPU profile.
 import { performance } from 'node:perf_hooks';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';

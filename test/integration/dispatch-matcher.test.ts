@@ -12,6 +12,7 @@ import { changeAgentStatus } from '../../controller/dispatch/agent-ops.js';
 import { agentLegUuid, customerLegUuid } from '../../controller/dispatch/leg-uuid.js';
 import { DISPATCH_CHANNEL, listenForDispatch } from '../../controller/dispatch/notify.js';
 import type { ReservedAttempt } from '../../controller/dispatch/types.js';
+import { json } from '../../controller/db/json.js';
 import {
   addCallback, addLive, agentRow, CALLBACK, entryRow, eventsOf, login, resetFloor, startDispatchDb, toCallback, type DispatchDb,
 } from '../helpers/dispatch-db.js';
@@ -192,6 +193,33 @@ describe('matcher', () => {
       rs = await matchAndReserve(t.db, t.config, { queueId: 'order' });
       assert.deepEqual(rs.map((r) => r.entryId), [e3.id, e4.id, e8.id]);
       assert.equal((await entryRow(t.db, e7.id)).status, 'callback_pending', 'expired: not dispatched (expireCallbacks ends it)');
+    });
+
+    it('an event line being written about the earliest caller does not let a later one overtake it', async () => {
+      const e1 = await addLive(t.db, 'order');
+      const e2 = await addLive(t.db, 'order');
+      await login(t.db, 'ann');
+      // The controller logs a flow event for e1 and has not committed yet: the foreign key
+      // check holds FOR KEY SHARE on e1's row. e1 is not being changed: it must still be served.
+      const other = t.open();
+      let inserted!: () => void;
+      let release!: () => void;
+      const isInserted = new Promise<void>((r) => { inserted = r; });
+      const released = new Promise<void>((r) => { release = r; });
+      const logging = other.db.transaction().execute(async (trx) => {
+        await trx.insertInto('call_events').values({ entry_id: e1.id, queue_id: 'order', event_type: 'call.test_event', details: json({}) }).execute();
+        inserted();
+        await released;
+      });
+      await isInserted;
+      let rs: ReservedAttempt[];
+      try {
+        rs = await matchAndReserve(t.db, t.config, { queueId: 'order', limit: 1 });
+      } finally {
+        release();
+        await logging;
+      }
+      assert.deepEqual(rs.map((r) => r.entryId), [e1.id], `e1 first, not e2 (${e2.id})`);
     });
 
     it('the head-of-line query uses the partial index of eligible entries', async () => {
