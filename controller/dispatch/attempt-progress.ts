@@ -3,6 +3,8 @@
 // caller's name and number for the agent's display. Writes stay in the AttemptStore.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types.js';
+import { reservedAttemptFrom } from './rows.js';
+import type { ReservedAttempt } from './types.js';
 
 export interface AttemptProgress {
   readonly attemptId: string;
@@ -31,14 +33,35 @@ export interface AttemptProgress {
 }
 
 export async function attemptProgress(db: Kysely<Database>, attemptId: string): Promise<AttemptProgress | undefined> {
+  return (await attemptForConnect(db, attemptId))?.progress;
+}
+
+/** Every leg uuid an attempt may have on the switch: offered agent legs, the answering leg, the customer leg. */
+export function allLegUuids(p: AttemptProgress): string[] {
+  const out = new Set<string>(p.offeredLegUuids);
+  if (p.agentLegUuid) out.add(p.agentLegUuid);
+  if (p.customerLegUuid) out.add(p.customerLegUuid);
+  return [...out];
+}
+
+/** What a connect job reads before it acts, in one query (it is on the dispatch latency path). */
+export interface ConnectView {
+  readonly progress: AttemptProgress;
+  /** The attempt to carry out (as the matcher reserved it; the ring-all winner only once one answered). */
+  readonly attempt: ReservedAttempt;
+  /** The caller's name and number as stored on the entry (network input: sanitise before use). */
+  readonly caller: { readonly name: string | null; readonly number: string | null };
+}
+
+export async function attemptForConnect(db: Kysely<Database>, attemptId: string): Promise<ConnectView | undefined> {
   const r = await db.selectFrom('callback_attempts as a').innerJoin('queue_entries as e', 'e.id', 'a.entry_id')
-    .select(['a.id', 'a.entry_id', 'a.rang_at', 'a.agent_answered_at', 'a.customer_answered_at', 'a.bridged_at', 'a.ended_at',
+    .select(['a.id', 'a.attempt_no', 'a.entry_id', 'a.rang_at', 'a.agent_answered_at', 'a.customer_answered_at', 'a.bridged_at', 'a.ended_at',
       'a.agent_id', 'a.agent_leg_uuid', 'a.customer_leg_uuid', 'a.offered', 'a.fs_node',
-      'e.queue_id', 'e.kind', 'e.status', 'e.channel_uuid', 'e.fs_node as entry_fs_node'])
+      'e.queue_id', 'e.kind', 'e.status', 'e.channel_uuid', 'e.fs_node as entry_fs_node', 'e.callback_number', 'e.caller_name', 'e.caller_number'])
     .where('a.id', '=', attemptId).executeTakeFirst();
   if (!r) return undefined;
   const offered = Array.isArray(r.offered) ? r.offered : [];
-  return {
+  const progress: AttemptProgress = {
     attemptId: r.id,
     entryId: r.entry_id,
     rangAt: r.rang_at,
@@ -57,20 +80,12 @@ export async function attemptProgress(db: Kysely<Database>, attemptId: string): 
     entryStatus: r.status,
     callerChannelUuid: r.kind === 'live' ? r.channel_uuid : null,
   };
-}
-
-/** Every leg uuid an attempt may have on the switch: offered agent legs, the answering leg, the customer leg. */
-export function allLegUuids(p: AttemptProgress): string[] {
-  const out = new Set<string>(p.offeredLegUuids);
-  if (p.agentLegUuid) out.add(p.agentLegUuid);
-  if (p.customerLegUuid) out.add(p.customerLegUuid);
-  return [...out];
-}
-
-/** The caller as stored (network input: to be sanitised before it goes near a dial string). */
-export async function entryCaller(db: Kysely<Database>, entryId: string): Promise<{ name: string | null; number: string | null }> {
-  const r = await db.selectFrom('queue_entries').select(['caller_name', 'caller_number']).where('id', '=', entryId).executeTakeFirst();
-  return { name: r?.caller_name ?? null, number: r?.caller_number ?? null };
+  const attempt = reservedAttemptFrom({
+    attemptId: r.id, attemptNo: r.attempt_no, entryId: r.entry_id, queueId: r.queue_id, kind: r.kind, offered,
+    agentId: r.agent_id, fsNode: r.fs_node ?? '', channelUuid: r.channel_uuid, callbackNumber: r.callback_number,
+    customerLegUuid: r.customer_leg_uuid,
+  });
+  return { progress, attempt, caller: { name: r.caller_name, number: r.caller_number } };
 }
 
 /**

@@ -50,21 +50,29 @@ export class PgAttemptStore implements AttemptStore {
     });
   }
 
-  async markRinging(attemptId: string): Promise<void> {
-    await this.#step(attemptId, async (tx, att, queueId) => {
-      // rang_at (once: the guard), the agents `ringing` and the event line in one statement:
-      // this runs between the reservation and the originate, on the dispatch latency path.
-      await sql`
-        with rung as (
-          update callback_attempts set rang_at = now() where id = ${attemptId}::bigint and rang_at is null returning id),
-        ringing as (
-          update agents set state = 'ringing', state_changed_at = now()
-          where current_entry_id = ${att.entry_id}::bigint and state = 'reserved' and exists (select 1 from rung) returning id)
+  async markRinging(attemptId: string): Promise<boolean> {
+    if (!isId(attemptId)) return false;
+    // The claim (rang_at, once), the agents `ringing` and the event line as ONE statement in
+    // its own transaction: it runs between the reservation and the originate, on the dispatch
+    // latency path, and is the one commit there that waits for the WAL flush (matcher.ts,
+    // "Durability"). The UPDATE takes the attempt's row lock itself (lock order: attempt, then
+    // agents); a run that ended the attempt first leaves nothing to claim.
+    const { rows } = await sql<{ claimed: number }>`
+      with rung as (
+        update callback_attempts a set rang_at = now()
+        from queue_entries e
+        where a.id = ${attemptId}::bigint and e.id = a.entry_id and a.rang_at is null and a.ended_at is null
+        returning a.id, a.entry_id, e.queue_id),
+      ringing as (
+        update agents set state = 'ringing', state_changed_at = now()
+        where current_entry_id = (select entry_id from rung) and state = 'reserved' returning id),
+      line as (
         insert into call_events (event_type, queue_id, entry_id, attempt_id, details)
-        select 'attempt.ringing', ${queueId}::text, ${att.entry_id}::bigint, rung.id,
+        select 'attempt.ringing', rung.queue_id, rung.entry_id, rung.id,
                jsonb_build_object('agents', coalesce((select jsonb_agg(ringing.id order by ringing.id) from ringing), '[]'::jsonb))
-        from rung`.execute(tx);
-    });
+        from rung)
+      select count(*)::int as claimed from rung`.execute(this.#db);
+    return rows[0]!.claimed > 0;
   }
 
   async markAgentAnswered(attemptId: string, agentId: string, agentLegUuid: string): Promise<void> {

@@ -44,7 +44,9 @@ export async function connectCallback(deps: ConnectDeps, a: ReservedAttempt): Pr
   }
   const client = deps.nodes.client(a.fsNode);
   const ring = new AgentRing(client, a.agents, { callerIdName: AGENT_CALLBACK_CALLER_NAME, callerIdNumber: number, attemptId: id });
-  const [agentLegs, customerThere] = await Promise.all([ring.existingLegs(), uuidExists(client, customerLeg)]);
+  // As for a live caller (live-connect.ts): the checks and the claim to ring side by side.
+  const [claimed, agentLegs, customerThere] = await Promise.all([deps.store.markRinging(id), ring.existingLegs(), uuidExists(client, customerLeg)]);
+  if (!claimed) return { kind: 'nothing', reason: 'claimed by another run' };
   const stale = [...agentLegs, ...(customerThere ? [customerLeg] : [])];
   if (stale.length > 0) {
     // Never dial on top of legs of this attempt (a crashed or second run): the customer is never called twice.
@@ -54,7 +56,6 @@ export async function connectCallback(deps: ConnectDeps, a: ReservedAttempt): Pr
     return finish(deps, id, 'cancelled', 'LEGS_EXISTED');
   }
 
-  await deps.store.markRinging(id);
   const r = await ring.ring();
   if (!r.answered) return finish(deps, id, agentFailureOutcome(r.cause, false), r.cause);
 

@@ -11,10 +11,12 @@ import type { ReservedAttempt } from './types.js';
 import { AgentRing, existingAgentLegs } from './agent-ring.js';
 import { ChannelWatch, api, assertUuid, killChannel } from './channel-watch.js';
 import { agentFailureOutcome } from './outcomes.js';
-import { entryCaller } from './attempt-progress.js';
+import type { ConnectView } from './attempt-progress.js';
 import { finish, queueOf, type ConnectDeps, type ConnectResult } from './connect-deps.js';
 
-export async function connectLive(deps: ConnectDeps, a: ReservedAttempt): Promise<ConnectResult> {
+type StoredCaller = ConnectView['caller'];
+
+export async function connectLive(deps: ConnectDeps, a: ReservedAttempt, stored: StoredCaller): Promise<ConnectResult> {
   const id = a.attemptId;
   if (!a.callerChannelUuid) return finish(deps, id, 'error', 'NO_CALLER_CHANNEL');
   const client = deps.nodes.client(a.fsNode);
@@ -22,12 +24,17 @@ export async function connectLive(deps: ConnectDeps, a: ReservedAttempt): Promis
   const caller = new ChannelWatch(client, callerUuid);
   let agentWatch: ChannelWatch | undefined;
   try {
-    // Reads before the ring, side by side (the ESL commands are pipelined on the connection):
-    // they are on the dispatch latency path.
-    const [callerThere, display, stale] = await Promise.all([caller.checkExists(), displayFor(deps, a), existingAgentLegs(client, a.agents)]);
+    // Before the ring, side by side (the ESL commands are pipelined on the connection), as they
+    // are on the dispatch latency path: is the caller still there, do legs of this attempt
+    // exist already, and the claim to ring (the durable commit). Claiming before the checks
+    // are in is safe: a claimed attempt that sends nothing is ended below like any other.
+    const [claimed, callerThere, stale] = await Promise.all([deps.store.markRinging(id), caller.checkExists(), existingAgentLegs(client, a.agents)]);
+    // A second run of the same job (a stalled BullMQ job re-run while the first still runs)
+    // that lost the claim: the first one rings.
+    if (!claimed) return { kind: 'nothing', reason: 'claimed by another run' };
     if (!callerThere) return await finish(deps, id, 'caller_gone', caller.hangupCause ?? null);
 
-    const ring = new AgentRing(client, a.agents, { ...display, attemptId: id });
+    const ring = new AgentRing(client, a.agents, { ...displayFor(deps, a, stored), attemptId: id });
     if (stale.length > 0) {
       // Legs of this attempt exist although it never rang here: a crashed or second run.
       // Never ring on top of them; the entry goes back with its place (the store).
@@ -36,7 +43,6 @@ export async function connectLive(deps: ConnectDeps, a: ReservedAttempt): Promis
       return await finish(deps, id, 'cancelled', 'LEGS_EXISTED');
     }
 
-    await deps.store.markRinging(id);
     caller.onGone(() => {
       deps.log.info('caller hung up while the agent rings: cancelling the agent leg(s)', { attemptId: id });
       void ring.cancel('ORIGINATOR_CANCEL');
@@ -77,8 +83,7 @@ export async function connectLive(deps: ConnectDeps, a: ReservedAttempt): Promis
  * Caller ID shown to the agent: the caller's name (sanitised: network input, invariant 6) or
  * the queue's display name, and the caller's number reduced to digits.
  */
-async function displayFor(deps: ConnectDeps, a: ReservedAttempt): Promise<{ callerIdName: string | null; callerIdNumber: string | null }> {
-  const stored = await entryCaller(deps.db, a.entryId);
+function displayFor(deps: ConnectDeps, a: ReservedAttempt, stored: StoredCaller): { callerIdName: string | null; callerIdNumber: string | null } {
   const queue = queueOf(deps.config, a.queueId);
   return {
     callerIdName: sanitizeCallerIdName(stored.name) ?? sanitizeCallerIdName(queue?.displayName ?? a.queueId),

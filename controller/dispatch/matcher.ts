@@ -19,6 +19,17 @@
 // An agent is reserved by setting state + current_entry_id, which the schema allows for one
 // entry only (§5.1); the unique index on open attempts keeps one attempt per entry (§5.3).
 //
+// Durability: the reservation commits with synchronous_commit off, i.e. without waiting for
+// its WAL to reach the disk. Nothing outside Postgres acts on it before the connect job's claim
+// to ring (AttemptStore.markRinging) has committed, and that commit is synchronous: the WAL is
+// flushed in order, so once the claim is on disk the reservation is too, before any phone
+// rings. If Postgres crashes in between, the reservation is simply gone: the agent is free and
+// the entry waiting, as they were, and the connect job finds no attempt (or a later one with
+// the same id, which it then carries out; job ids are per attempt id). What this buys: the
+// matcher's turn never waits for the disk, and it holds the queue's lock while every caller
+// of that queue waits. A WAL flush on a busy virtual disk takes 50-400 ms now and then
+// (measured by the dispatch benchmark, BENCHMARKS.md), which used to stall the whole queue.
+//
 // Eligible: live `waiting`, and `callback_pending` whose next_attempt_at is due and which has
 // not expired. An entry in `offering` (the caller is in the callback menu) is not dispatched
 // (we would ring an agent for a caller who may be about to hang up and be called back), but it
@@ -119,22 +130,18 @@ async function reserveNext(
   db: Kysely<Database>, config: Config, queue: QueueConfig, agentConfigs: ReadonlyMap<string, AgentConfig>, random: () => number,
 ): Promise<Reservation | null> {
   return db.transaction().execute(async (tx) => {
-    await sql`select pg_advisory_xact_lock(${MATCH_LOCK_CLASS}::int, hashtext(${queue.name}))`.execute(tx);
-    await finishWrapUps(tx, queue.name);
-
-    const entry = await lockHeadEntry(tx, queue.name);
-    if (!entry) return null;
-    const free = await candidates(tx, queue.name);
+    // One round trip: the queue's matcher lock; synchronous_commit off for this transaction
+    // only (its commit does not wait for the WAL flush: "Durability" at the top); and the queue
+    // named for the agent trigger, so the wrap-ups ended here do not wake this queue's matcher
+    // again (migrations/…_matcher_own_wakeups.ts). All three end with the transaction.
+    await sql`select set_config('synchronous_commit', 'off', true), set_config('qcb.matching_queue', ${queue.name}, true),
+                     pg_advisory_xact_lock(${MATCH_LOCK_CLASS}::int, hashtext(${queue.name}))`.execute(tx);
+    const turn = await readTurn(tx, queue.name);
+    if (!turn) return null; // commits only the wrap-up endings
+    const { entry, free, attemptId, attemptNo } = turn;
     const agents = await lockAgents(tx, queue, free, random);
-    if (agents.length === 0) return null; // commits only the wrap-up endings; the entry stays as it was
+    if (agents.length === 0) return null; // the entry stays as it was
 
-    // The attempt's id (the leg uuids are derived from it) and number, in one round trip.
-    // Numbered over all the entry's attempts (live ones before it became a callback, agent
-    // failures that used no try): entry.attempts counts customer tries only (attempt-store.ts),
-    // so entry.attempts + 1 would collide on the (entry_id, attempt_no) key.
-    const { id: attemptId, n: attemptNo } = (await sql<{ id: string; n: number }>`
-      select nextval(pg_get_serial_sequence('callback_attempts', 'id'))::text as id,
-             (select coalesce(max(attempt_no), 0)::int + 1 from callback_attempts where entry_id = ${entry.id}) as n`.execute(tx)).rows[0]!;
     const offered: OfferedAgentRecord[] = agents.map((a) => {
       const cfg = agentConfigs.get(a.id);
       return {
@@ -179,23 +186,72 @@ async function reserveNext(
   });
 }
 
-/** Agents of the queue whose wrap-up time is over become idle (each logged). */
-async function finishWrapUps(tx: Transaction<Database>, queueId: string): Promise<void> {
-  const done = await sql<{ id: string }>`
-    update agents set state = 'idle', state_changed_at = now()
-    where id in (select a.id from agents a join queue_agents qa on qa.agent_id = a.id
-                 where qa.queue_id = ${queueId} and a.state = 'wrap_up' and a.ready_at <= now()
-                 for update of a skip locked)
-    returning id`.execute(tx);
-  await logEvents(tx, done.rows.map((r) => ({ type: 'agent.wrap_up_ended', agentId: r.id, queueId })));
+interface Turn {
+  readonly entry: HeadEntry;
+  /** The queue's free agents, unlocked (a snapshot to rank; lockAgents re-checks). */
+  readonly free: Candidate[];
+  /** Taken from the sequence only when an agent is free (ids stay dense enough to read). */
+  readonly attemptId: string;
+  /**
+   * Numbered over all the entry's attempts (live ones before it became a callback, agent
+   * failures that used no try): entry.attempts counts customer tries only (attempt-store.ts),
+   * so entry.attempts + 1 would collide on the (entry_id, attempt_no) key.
+   */
+  readonly attemptNo: number;
 }
 
+type HeadEntry = Awaited<ReturnType<ReturnType<typeof eligibleHead>['executeTakeFirstOrThrow']>>;
+
 /**
- * The earliest eligible place of the queue, locked; entries being changed by others are passed
- * over (not those merely referenced by a row being inserted: see the lock notes at the top).
+ * Everything a turn reads, as ONE statement (each round trip here is paid by every caller
+ * waiting for this queue's matcher lock):
+ * - agents of the queue whose wrap-up is over become idle, each with its event line;
+ * - the earliest eligible entry, locked (entries being changed by others are passed over, not
+ *   those merely referenced by a row being inserted: see the lock notes at the top);
+ * - the queue's free agents. The statement reads the rows as they were when it began, so the
+ *   agents whose wrap-up it ends still look `wrap_up` to it: they are counted in by id;
+ * - the new attempt's id and number, when there is an entry and a free agent.
+ * Null when there is no eligible entry or no free agent.
  */
-async function lockHeadEntry(tx: Transaction<Database>, queueId: string) {
-  return eligibleHead(tx, queueId).forNoKeyUpdate().skipLocked().executeTakeFirst();
+async function readTurn(tx: Transaction<Database>, queueId: string): Promise<Turn | null> {
+  const { rows } = await sql<HeadEntry & {
+    attempt_id: string | null; attempt_no: number;
+    agent_id: string | null; contact: string; ring_timeout_seconds: number | null; level: number; position: number;
+    idle_since: Date | null; last_offered_at: Date | null; talk_seconds: string; calls_answered: number;
+  }>`
+    with ended as (
+      update agents set state = 'idle', state_changed_at = now()
+      where id in (select a.id from agents a join queue_agents qa on qa.agent_id = a.id
+                   where qa.queue_id = ${queueId} and a.state = 'wrap_up' and a.ready_at <= now()
+                   for update of a skip locked)
+      returning id),
+    ended_lines as (
+      insert into call_events (event_type, queue_id, agent_id, details)
+      select 'agent.wrap_up_ended', ${queueId}, id, '{}'::jsonb from ended),
+    head as (${eligibleHead(tx, queueId).forNoKeyUpdate().skipLocked()}),
+    free as (
+      select a.id as agent_id, a.contact, a.ring_timeout_seconds, qa.level, qa.position, qa.last_offered_at,
+             greatest(a.ready_at, a.last_call_ended_at) as idle_since, a.talk_seconds, a.calls_answered
+      from agents a join queue_agents qa on qa.agent_id = a.id and qa.queue_id = ${queueId}
+      where a.active and a.status = 'available' and (a.ready_at is null or a.ready_at <= now())
+        and (a.state = 'idle' or a.id in (select id from ended))),
+    ids as (
+      select case when exists (select 1 from free) then nextval(pg_get_serial_sequence('callback_attempts', 'id'))::text end as attempt_id)
+    select head.*, ids.attempt_id,
+           (select coalesce(max(ca.attempt_no), 0)::int + 1 from callback_attempts ca where ca.entry_id = head.id) as attempt_no,
+           free.*
+    from head cross join ids left join free on true`.execute(tx);
+  const first = rows[0];
+  if (!first || first.attempt_id === null) return null;
+  return {
+    entry: { id: first.id, kind: first.kind, place: first.place, channel_uuid: first.channel_uuid, fs_node: first.fs_node, callback_number: first.callback_number },
+    free: rows.map((r) => ({
+      id: r.agent_id!, contact: r.contact, ringTimeout: r.ring_timeout_seconds, level: r.level, position: r.position,
+      idleSince: r.idle_since, lastOfferedAt: r.last_offered_at, talkSeconds: Number(r.talk_seconds), callsAnswered: r.calls_answered,
+    })),
+    attemptId: first.attempt_id,
+    attemptNo: first.attempt_no,
+  };
 }
 
 /** The query for the earliest eligible entry of a queue (exported for the plan test: it must use queue_entries_eligible_idx). */
@@ -226,22 +282,6 @@ interface Candidate extends CandidateAgent {
 
 /** SQL condition of an agent that may be offered a call now. */
 const FREE = sql<boolean>`a.active and a.status = 'available' and a.state = 'idle' and (a.ready_at is null or a.ready_at <= now())`;
-
-/** The queue's free agents, unlocked (a snapshot to rank; lockAgents re-checks). */
-async function candidates(tx: Transaction<Database>, queueId: string): Promise<Candidate[]> {
-  const { rows } = await sql<{
-    id: string; contact: string; ring_timeout_seconds: number | null; level: number; position: number;
-    idle_since: Date | null; last_offered_at: Date | null; talk_seconds: string; calls_answered: number;
-  }>`
-    select a.id, a.contact, a.ring_timeout_seconds, qa.level, qa.position, qa.last_offered_at,
-           greatest(a.ready_at, a.last_call_ended_at) as idle_since, a.talk_seconds, a.calls_answered
-    from agents a join queue_agents qa on qa.agent_id = a.id and qa.queue_id = ${queueId}
-    where ${FREE}`.execute(tx);
-  return rows.map((r) => ({
-    id: r.id, contact: r.contact, ringTimeout: r.ring_timeout_seconds, level: r.level, position: r.position,
-    idleSince: r.idle_since, lastOfferedAt: r.last_offered_at, talkSeconds: Number(r.talk_seconds), callsAnswered: r.calls_answered,
-  }));
-}
 
 /**
  * Locks the agent(s) the strategy picks. When a pick is locked by someone else (or no longer

@@ -78,8 +78,12 @@ export type AttemptOutcome =
 export interface AttemptStore {
   /** Loads an attempt to carry out; null when it no longer needs anything (ended, or unknown). */
   load(attemptId: string): Promise<ReservedAttempt | null>;
-  /** The agent leg(s) were sent: attempt rang_at, agents `ringing`. */
-  markRinging(attemptId: string): Promise<void>;
+  /**
+   * The claim to ring, made (durably) just before the agent leg(s) are sent: attempt rang_at,
+   * agents `ringing`. True for the one call that set it; false when the attempt was claimed or
+   * ended already (another run has it: this one must send nothing).
+   */
+  markRinging(attemptId: string): Promise<boolean>;
   /** An agent answered (the ring-all winner, by leg uuid): others released, winner stays with the attempt. */
   markAgentAnswered(attemptId: string, agentId: string, agentLegUuid: string): Promise<void>;
   /** Callback: the customer is being dialled (entry `callback_dialing`). */

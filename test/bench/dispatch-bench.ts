@@ -151,7 +151,7 @@ async function main(): Promise<void> {
 
     worker = spawnWorker({ configPath, databaseUrl: tdb.url, redisUrl: REDIS_URL }, {
       prefix, tickSeconds: 5, reconcileSeconds: 3600, drainTimeoutMs: 2000,
-    }, 'warn', process.env.BENCH_WORKER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_PROF}`] : []);
+    }, 'warn', process.env.BENCH_WORKER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_PROF}`] : (process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []));
     await worker.ready;
 
     // Agents log in one by one.
@@ -181,6 +181,8 @@ async function main(): Promise<void> {
     const attempts = await conn.db.selectFrom('callback_attempts').select(['id', 'agent_id', 'result']).orderBy('id').execute();
     const freeEvents = await conn.db.selectFrom('call_events').select(['attempt_id', 'agent_id', 'event_type', 'at', 'details'])
       .where('event_type', 'in', ['attempt.agent_wrap_up', 'attempt.agent_released']).execute();
+    const reservedAt = new Map((await conn.db.selectFrom('call_events').select(['attempt_id', 'at'])
+      .where('event_type', '=', 'dispatch.reserved').execute()).map((e) => [e.attempt_id!, e.at.getTime()]));
     const freedAfter = new Map<string, number>(); // `${attemptId}/${agentId}` → t_free after that attempt
     for (const e of freeEvents) {
       const readyAt = (e.details as { readyAt?: string | null }).readyAt;
@@ -189,6 +191,21 @@ async function main(): Promise<void> {
     }
     const login: number[] = [];
     const wrapUp: number[] = [];
+    // Each sample split where the reservation is written: the time on its dispatch.reserved line
+    // (clock_timestamp() of the reservation's last statement, just before its commit). Before:
+    // waiting for the queue's matcher and the matcher's own turn; after: commit, the BullMQ
+    // job, the connect job's read, checks and claim, and the originate on the wire.
+    const toMatch: number[] = [];
+    const toSend: number[] = [];
+    const split = (id: string, free: number, sent: number): void => {
+      const r = reservedAt.get(id);
+      if (r === undefined) return;
+      toMatch.push(r - free);
+      toSend.push(sent - r);
+      if (process.env.BENCH_SHOW_SLOW && sent - free > Number(process.env.BENCH_SHOW_SLOW)) {
+        console.log(`slow: attempt ${id} free→reserved ${(r - free).toFixed(1)} ms, reserved→sent ${(sent - r).toFixed(1)} ms`);
+      }
+    };
     const lastOf = new Map<string, string>();
     let missing = 0;
     for (const a of attempts) {
@@ -199,10 +216,12 @@ async function main(): Promise<void> {
       if (sent === undefined) { missing++; continue; }
       if (prev === undefined) {
         login.push(sent - loginAt.get(agent)!);
+        split(a.id, loginAt.get(agent)!, sent);
       } else {
         const free = freedAfter.get(`${prev}/${agent}`);
         if (free === undefined) { missing++; continue; }
         wrapUp.push(sent - free);
+        split(a.id, free, sent);
       }
     }
     const results = attempts.reduce<Record<string, number>>((m, a) => ({ ...m, [a.result ?? 'open']: (m[a.result ?? 'open'] ?? 0) + 1 }), {});
@@ -215,6 +234,11 @@ async function main(): Promise<void> {
       { path: `login (one every ${LOGIN_GAP_MS} ms)`, samples: login },
       { path: `end of wrap-up (${WRAP_UP} s)`, samples: wrapUp },
       { path: 'all', samples: [...login, ...wrapUp] },
+    ]));
+    console.log('\nThe same samples split where the reservation is written (its dispatch.reserved line):\n');
+    console.log(table([
+      { path: '(free → reservation written)', samples: toMatch },
+      { path: '(reservation written → originate sent)', samples: toSend },
     ]));
     console.log('\nAnchor: FreeSWITCH mod_callcenter, "agent available" → agent leg: ~80 ms median, ~100 ms p90. Target here: p99 < 50 ms.');
   } finally {

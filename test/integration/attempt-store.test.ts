@@ -57,6 +57,25 @@ describe('attempt store', () => {
     assert.ok(Math.abs(s - seconds) < 3, `${what}: ${s.toFixed(1)} s from now, expected ≈ ${seconds}`);
   };
 
+  describe('the claim to ring', () => {
+    it('goes to exactly one of many concurrent callers, and to none once the attempt ended', async () => {
+      await login(t.db, 'al');
+      await addLive(t.db, 'live');
+      const r = await reserve('live');
+      const claims = await Promise.all(Array.from({ length: 8 }, () => store.markRinging(r.attemptId)));
+      assert.deepEqual(claims.filter(Boolean).length, 1, `claims: ${claims.join(',')}`);
+      assert.equal((await eventsOf(t.db, r.entryId)).filter((e) => e === 'attempt.ringing').length, 1, 'one event line');
+
+      await login(t.db, 'bo');
+      await addLive(t.db, 'live');
+      const r2 = await reserve('live');
+      await store.end(r2.attemptId, 'caller_gone', 'NORMAL_CLEARING');
+      assert.equal(await store.markRinging(r2.attemptId), false, 'an ended attempt cannot be claimed');
+      assert.equal((await attempt(r2.attemptId)).rang_at, null);
+      assert.equal(await store.markRinging('not-a-number'), false);
+    });
+  });
+
   describe('a live call', () => {
     it('rings, is answered, bridged and ends: entry completed, agent in wrap-up with the call counted', async () => {
       await login(t.db, 'al');
@@ -64,7 +83,7 @@ describe('attempt store', () => {
       const r = await reserve('live');
       assert.deepEqual(await store.load(r.attemptId), r);
 
-      await store.markRinging(r.attemptId);
+      assert.equal(await store.markRinging(r.attemptId), true, 'the first claim to ring wins');
       assert.equal((await agentRow(t.db, 'al')).state, 'ringing');
       assert.ok((await attempt(r.attemptId)).rang_at);
       await t.db.updateTable('agents').set({ no_answer_count: 1 }).where('id', '=', 'al').execute();
@@ -80,7 +99,7 @@ describe('attempt store', () => {
 
       // Repeats change nothing and log nothing.
       const before = await snapshot(r);
-      await store.markRinging(r.attemptId);
+      assert.equal(await store.markRinging(r.attemptId), false, 'a second claim loses');
       await store.markAgentAnswered(r.attemptId, 'al', 'another');
       await store.markBridged(r.attemptId);
       assert.equal(await snapshot(r), before);

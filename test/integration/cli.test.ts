@@ -50,12 +50,14 @@ describe('qcb migrate', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^pending +- +2026-11-26T10-00-00_initial$/m);
     assert.match(r.stdout, /^pending +- +2026-11-26T12-00-00_dispatch$/m);
-    assert.match(r.stdout, /^0 applied, 2 pending$/m);
+    assert.match(r.stdout, /^pending +- +2026-11-26T23-00-00_matcher_own_wakeups$/m);
+    assert.match(r.stdout, /^0 applied, 3 pending$/m);
 
     r = await qcb(['migrate', 'latest'], env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^applied +2026-11-26T10-00-00_initial$/m);
     assert.match(r.stdout, /^applied +2026-11-26T12-00-00_dispatch$/m);
+    assert.match(r.stdout, /^applied +2026-11-26T23-00-00_matcher_own_wakeups$/m);
     assert.equal(r.stderr, '');
 
     r = await qcb(['migrate', 'latest'], env);
@@ -64,7 +66,11 @@ describe('qcb migrate', () => {
 
     r = await qcb(['migrate', 'status'], env);
     assert.match(r.stdout, /^applied +\d{4}-\d\d-\d\dT[\d:.]+Z +2026-11-26T10-00-00_initial$/m);
-    assert.match(r.stdout, /^2 applied, 0 pending$/m);
+    assert.match(r.stdout, /^3 applied, 0 pending$/m);
+
+    r = await qcb(['migrate', 'down'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^reverted +2026-11-26T23-00-00_matcher_own_wakeups$/m);
 
     r = await qcb(['migrate', 'down'], env);
     assert.equal(r.code, 0, r.stderr);

@@ -30,6 +30,7 @@ import { changeAgentStatus } from '../../controller/dispatch/agent-ops.js';
 import { startWorker } from '../../controller/dispatch/worker.js';
 import { silentLogger } from '../../controller/log/logger.js';
 import type { ReconcileReport } from '../../controller/dispatch/reconciler.js';
+import { DISPATCH_QUEUE } from '../../controller/dispatch/types.js';
 import { FakeSwitch, type PartyScript, type SimChannel } from '../fakeswitch/index.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -315,12 +316,18 @@ ${['f1', 'f2', 'f3', 'f4', 'f5', 'f6'].map((id) => `  - { id: ${id}, contact: lo
 
   // Mid-run, with connect jobs waiting in Redis (2 run at a time for 6 agents) and retries due
   // later: Redis loses everything.
-  await waitUntil('a third of the line served, connect jobs waiting', async () => {
+  // The flush is made in the same Redis step as the look at the waiting list (a script), so
+  // connect jobs are really lost: looked at first and flushed after, the worker could have
+  // taken every waiting job in between.
+  const waitKey = `${d.worker.jobs.prefix}:${DISPATCH_QUEUE}:wait`;
+  let lostJobs = 0;
+  await waitUntil('a third of the line served, connect jobs waiting: flushed', async () => {
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from queue_entries where status = 'completed'`.execute(db);
-    return rows[0]!.n >= 12 && (await d.worker.jobs.connect.getWaitingCount()) > 0;
+    if (rows[0]!.n < 12) return false;
+    lostJobs = Number(await flushRedis.eval(
+      "local n = redis.call('llen', KEYS[1]) if n > 0 then redis.call('flushdb') end return n", 1, waitKey));
+    return lostJobs > 0;
   }, 30_000);
-  const lostJobs = await d.worker.jobs.connect.getWaitingCount();
-  await flushRedis.flushdb();
 
   await waitUntil('every entry completed, agents free', () => settled(db, ['completed']), 45_000)
     .catch(async (err: Error) => { throw new Error(`${err.message}: ${await snapshot(db)} reports: ${JSON.stringify(reports)}`); });

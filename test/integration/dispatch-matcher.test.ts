@@ -5,6 +5,7 @@
 // or an entry twice (design.md §5.1, §5.3, §5.4).
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { matchAndReserve, eligibleHead } from '../../controller/dispatch/matcher.js';
 import { PgAttemptStore } from '../../controller/dispatch/attempt-store.js';
@@ -286,9 +287,31 @@ describe('matcher', () => {
       assert.deepEqual(await store.load(r2.attemptId), r2, 'load() gives back what the matcher returned');
     });
 
-    it('notifies qcb_dispatch when an entry becomes eligible and when an agent becomes free', async () => {
+    /**
+     * Listens on the dispatch channel. settle() sends a notification of its own and waits for it:
+     * Postgres delivers notifications in commit order, so everything committed before is in.
+     */
+    async function listenDispatch() {
       const got: string[] = [];
-      const sub = await listenForDispatch(t.conn.sql, (q) => got.push(q));
+      let waiter: { token: string; resolve(): void } | undefined;
+      const sub = await listenForDispatch(t.conn.sql, (q) => {
+        if (q === waiter?.token) waiter.resolve();
+        else got.push(q);
+      });
+      return {
+        async settle(): Promise<string[]> {
+          const token = `settle-${randomUUID()}`;
+          const seen = new Promise<void>((resolve) => { waiter = { token, resolve }; });
+          await sql`select pg_notify(${DISPATCH_CHANNEL}, ${token})`.execute(t.db);
+          await seen;
+          return got.splice(0);
+        },
+        stop: () => sub.unlisten(),
+      };
+    }
+
+    it('notifies qcb_dispatch when an entry becomes eligible and when an agent becomes free', async () => {
+      const l = await listenDispatch();
       try {
         assert.equal(DISPATCH_CHANNEL, 'qcb_dispatch');
         const e = await addLive(t.db, 'order');
@@ -296,12 +319,27 @@ describe('matcher', () => {
         await t.db.updateTable('queue_entries').set({ status: 'offering' }).where('id', '=', e.id).execute();
         await t.db.updateTable('queue_entries').set({ status: 'waiting' }).where('id', '=', e.id).execute();
         await t.db.updateTable('agents').set({ calls_answered: 3 }).where('id', '=', 'eve').execute(); // not a transition
-        const deadline = Date.now() + 2000;
-        while (got.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        await new Promise((r) => setTimeout(r, 100));
-        assert.deepEqual(got, ['order', 'pool', 'order']);
+        assert.deepEqual(await l.settle(), ['order', 'pool', 'order']);
       } finally {
-        await sub.unlisten();
+        await l.stop();
+      }
+    });
+
+    it("a wrap-up the matcher ends wakes the agent's other queues, not the one being matched", async () => {
+      await login(t.db, 'p00'); // in par-a, par-b and par-c
+      await t.db.updateTable('agents').set({ state: 'wrap_up', ready_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', 'p00').execute();
+      const l = await listenDispatch();
+      try {
+        assert.deepEqual(await matchAndReserve(t.db, t.config, { queueId: 'par-a' }), []);
+        assert.equal((await agentRow(t.db, 'p00')).state, 'idle');
+        assert.deepEqual((await l.settle()).sort(), ['par-b', 'par-c']);
+        // The same change made anywhere else wakes every queue of the agent (the setting the
+        // matcher makes ends with its transaction).
+        await t.db.updateTable('agents').set({ state: 'wrap_up' }).where('id', '=', 'p00').execute();
+        await t.db.updateTable('agents').set({ state: 'idle' }).where('id', '=', 'p00').execute();
+        assert.deepEqual((await l.settle()).sort(), ['par-a', 'par-b', 'par-c']);
+      } finally {
+        await l.stop();
       }
     });
   });

@@ -22,6 +22,7 @@ import { reconcile, type ReconcileDeps } from '../../controller/dispatch/reconci
 import { DEFAULT_TIMING } from '../../controller/dispatch/connect-deps.js';
 import type { ReservedAttempt } from '../../controller/dispatch/types.js';
 import type { SimChannel } from '../fakeswitch/index.js';
+import { watchLegs } from '../helpers/sim-watch.js';
 
 const YAML = `
 queues:
@@ -104,6 +105,32 @@ test('a worker died while the agent rang: the re-run kills the leg and puts the 
   assert.equal((await runConnect(deps, a.attemptId)).kind, 'nothing');
   caller.hangup();
   await logout('ann');
+});
+
+test('a run that loses the claim to ring (another run of the job claimed it after this one read the attempt) sends nothing', async () => {
+  await logout('ann');
+  const legs = watchLegs(h.fs, (name) => (name.includes('agent-ben') ? 'ben' : undefined));
+  try {
+    const { caller, a } = await reservedLive('8400', 'ben');
+    // The other run claims between this run's read and its own claim.
+    const store = deps.store;
+    const racing: ReconcileDeps = {
+      ...deps,
+      store: Object.assign(Object.create(store) as typeof store, {
+        markRinging: async (id: string) => { assert.equal(await store.markRinging(id), true); return store.markRinging(id); },
+      }),
+    };
+    assert.deepEqual(await runConnect(racing, a.attemptId), { kind: 'nothing', reason: 'claimed by another run' });
+    assert.equal(legs.legs.get('ben'), undefined, 'the agent was not rung');
+    assert.equal((await entry(h, a.entryId)).status, 'dispatching', 'the attempt is left to the run that claimed it');
+    // That run is gone too: the next run recovers it, and the caller goes back to the same place.
+    assert.deepEqual(await runConnect(deps, a.attemptId), { kind: 'ended', outcome: 'cancelled', cause: 'INTERRUPTED' });
+    assert.equal((await entry(h, a.entryId)).status, 'waiting');
+    caller.hangup('NORMAL_CLEARING');
+  } finally {
+    legs.stop();
+    await logout('ben');
+  }
 });
 
 test('a worker died between uuid_bridge and markBridged: the re-run finds the call and marks it bridged; a missed hangup is reconciled', async () => {
