@@ -53,10 +53,10 @@ export class PgAttemptStore implements AttemptStore {
   async markRinging(attemptId: string): Promise<boolean> {
     if (!isId(attemptId)) return false;
     // The claim (rang_at, once), the agents `ringing` and the event line as ONE statement in
-    // its own transaction: it runs between the reservation and the originate, on the dispatch
-    // latency path, and is the one commit there that waits for the WAL flush (matcher.ts,
-    // "Durability"). The UPDATE takes the attempt's row lock itself (lock order: attempt, then
-    // agents); a run that ended the attempt first leaves nothing to claim.
+    // its own transaction, committed without waiting for the WAL flush: it runs between the
+    // reservation and the originate, on the dispatch latency path (matcher.ts, "Durability").
+    // The UPDATE takes the attempt's row lock itself (lock order: attempt, then agents); a run
+    // that ended the attempt first leaves nothing to claim.
     const { rows } = await sql<{ claimed: number }>`
       with rung as (
         update callback_attempts a set rang_at = now()
@@ -71,12 +71,13 @@ export class PgAttemptStore implements AttemptStore {
         select 'attempt.ringing', rung.queue_id, rung.entry_id, rung.id,
                jsonb_build_object('agents', coalesce((select jsonb_agg(ringing.id order by ringing.id) from ringing), '[]'::jsonb))
         from rung)
-      select count(*)::int as claimed from rung`.execute(this.#db);
+      select (select count(*) from rung)::int as claimed,
+             set_config('synchronous_commit', 'off', true) as commit_mode`.execute(this.#db);
     return rows[0]!.claimed > 0;
   }
 
-  async markAgentAnswered(attemptId: string, agentId: string, agentLegUuid: string): Promise<void> {
-    await this.#step(attemptId, async (tx, att, queueId) => {
+  async markAgentAnswered(attemptId: string, agentId: string, agentLegUuid: string): Promise<boolean> {
+    return this.#step(attemptId, async (tx, att, queueId) => {
       // First answer wins; a second (late ring-all answer, repeated event) changes nothing.
       if (att.agent_answered_at !== null || !att.offered.some((o) => o.agentId === agentId)) return;
       await tx.updateTable('callback_attempts').set({ agent_answered_at: now, agent_id: agentId, agent_leg_uuid: agentLegUuid })
@@ -94,8 +95,8 @@ export class PgAttemptStore implements AttemptStore {
     });
   }
 
-  async markCustomerDialing(attemptId: string): Promise<void> {
-    await this.#step(attemptId, async (tx, att, queueId) => {
+  async markCustomerDialing(attemptId: string): Promise<boolean> {
+    return this.#step(attemptId, async (tx, att, queueId) => {
       // The customer is called: this try counts against the retry policy (once, by the status guard).
       const row = await tx.updateTable('queue_entries').set((eb) => ({ status: 'callback_dialing', attempts: eb('attempts', '+', 1) }))
         .where('id', '=', att.entry_id).where('kind', '=', 'callback').where('status', '=', 'dispatching')
@@ -230,18 +231,19 @@ export class PgAttemptStore implements AttemptStore {
     });
   }
 
-  /** Runs `fn` with the open attempt locked; nothing when it is ended or unknown. */
-  async #step(attemptId: string, fn: (tx: Transaction<Database>, att: CallbackAttemptRow, queueId: string) => Promise<void>): Promise<void> {
-    if (!isId(attemptId)) return;
-    await this.#db.transaction().execute(async (tx) => {
+  /** Runs `fn` with the open attempt locked. False (and nothing run) when it is ended or unknown. */
+  async #step(attemptId: string, fn: (tx: Transaction<Database>, att: CallbackAttemptRow, queueId: string) => Promise<void>): Promise<boolean> {
+    if (!isId(attemptId)) return false;
+    return this.#db.transaction().execute(async (tx) => {
       // The attempt locked (not its entry), with its queue, in one round trip.
       const row = await tx.selectFrom('callback_attempts as a').innerJoin('queue_entries as e', 'e.id', 'a.entry_id')
         .selectAll('a').select('e.queue_id as entry_queue_id')
         .where('a.id', '=', attemptId).where('a.ended_at', 'is', null)
         .forUpdate('a').executeTakeFirst();
-      if (!row) return;
+      if (!row) return false;
       const { entry_queue_id: queueId, ...att } = row;
       await fn(tx, att, queueId);
+      return true;
     });
   }
 }

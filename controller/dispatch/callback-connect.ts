@@ -19,7 +19,7 @@ import { AgentRing } from './agent-ring.js';
 import { ChannelWatch, api, assertUuid, killChannel, killWhilePending, uuidExists } from './channel-watch.js';
 import { agentFailureOutcome, customerFailureOutcome, parseOriginateResult } from './outcomes.js';
 import { breakAudio, broadcast, noticeArg, playToLeg, whisperArg } from './agent-audio.js';
-import { finish, queueOf, type ConnectDeps, type ConnectResult } from './connect-deps.js';
+import { finish, queueOf, recordOrHangUp, type ConnectDeps, type ConnectResult } from './connect-deps.js';
 
 /** Caller ID name the agent sees for a callback (with the customer's number as the number). */
 export const AGENT_CALLBACK_CALLER_NAME = 'callback';
@@ -62,14 +62,18 @@ export async function connectCallback(deps: ConnectDeps, a: ReservedAttempt): Pr
   const agent = new ChannelWatch(client, r.legUuid);
   let customer: ChannelWatch | undefined;
   try {
-    await deps.store.markAgentAnswered(id, r.agent.agentId, r.legUuid);
+    if (!(await recordOrHangUp(deps, client, id, r.legUuid, () => deps.store.markAgentAnswered(id, r.agent.agentId, r.legUuid)))) {
+      return { kind: 'nothing', reason: 'attempt no longer open' };
+    }
     if (!(await agent.checkExists())) return await finish(deps, id, 'agent_failed', agent.hangupCause ?? null);
 
     const whisper = whisperArg(deps.config, queue!, number);
     if (!(await broadcast(client, r.legUuid, whisper).catch(() => false))) {
       deps.log.warn('whisper could not be played to the agent', { attemptId: id });
     }
-    await deps.store.markCustomerDialing(id);
+    if (!(await recordOrHangUp(deps, client, id, r.legUuid, () => deps.store.markCustomerDialing(id)))) {
+      return { kind: 'nothing', reason: 'attempt no longer open' };
+    }
     customer = new ChannelWatch(client, customerLeg);
     if (agent.isGone) return await finish(deps, id, 'agent_failed', agent.hangupCause ?? null);
     const job = client.bgapi(customerCommand, { timeoutMs: ringSeconds * 1000 + JOB_MARGIN_MS });

@@ -4,6 +4,8 @@ import type { Kysely } from 'kysely';
 import type { Config, QueueConfig } from '../config/types.js';
 import type { Database } from '../db/types.js';
 import type { Logger } from '../log/logger.js';
+import type { EslInboundClient } from '../esl/inbound-client.js';
+import { killChannel } from './channel-watch.js';
 import type { FsNodes } from './fs-nodes.js';
 import type { AttemptOutcome, AttemptStore } from './types.js';
 
@@ -47,4 +49,31 @@ export async function finish(deps: ConnectDeps, attemptId: string, outcome: Atte
 /** The queue of an attempt; undefined when it is no longer configured. */
 export function queueOf(config: Config, queueId: string): QueueConfig | undefined {
   return config.queues.find((q) => q.name === queueId);
+}
+
+/**
+ * Records a step taken while an answered agent leg is up and nothing is bridged or dialled yet
+ * (markAgentAnswered, markCustomerDialing). If the attempt is no longer open (ended meanwhile,
+ * or lost with a Postgres crash: its ring was committed without waiting for the disk, matcher.ts
+ * "Durability"), or the step cannot be written, the agent leg is hung up at once: nothing goes
+ * on for an attempt Postgres does not hold, and no agent sits on a parked call nobody tracks.
+ * Resolves true when the run may go on; rethrows a failed write (the job is retried and the
+ * re-run recovers the attempt).
+ */
+export async function recordOrHangUp(
+  deps: ConnectDeps, client: EslInboundClient, attemptId: string, agentLeg: string, step: () => Promise<boolean>,
+): Promise<boolean> {
+  let open: boolean;
+  try {
+    open = await step();
+  } catch (err) {
+    deps.log.error('could not record a step of the attempt: hanging up the agent leg', { attemptId, err });
+    await killChannel(client, agentLeg, 'NORMAL_CLEARING').catch(() => false);
+    throw err;
+  }
+  if (!open) {
+    deps.log.warn('the attempt is no longer open in Postgres: hanging up the agent leg', { attemptId });
+    await killChannel(client, agentLeg, 'NORMAL_CLEARING').catch(() => false);
+  }
+  return open;
 }

@@ -12,7 +12,7 @@ import { AgentRing, existingAgentLegs } from './agent-ring.js';
 import { ChannelWatch, api, assertUuid, killChannel } from './channel-watch.js';
 import { agentFailureOutcome } from './outcomes.js';
 import type { ConnectView } from './attempt-progress.js';
-import { finish, queueOf, type ConnectDeps, type ConnectResult } from './connect-deps.js';
+import { finish, queueOf, recordOrHangUp, type ConnectDeps, type ConnectResult } from './connect-deps.js';
 
 type StoredCaller = ConnectView['caller'];
 
@@ -56,7 +56,9 @@ export async function connectLive(deps: ConnectDeps, a: ReservedAttempt, stored:
       await killChannel(client, r.legUuid, 'ORIGINATOR_CANCEL').catch(() => false);
       return await finish(deps, id, 'caller_gone', caller.hangupCause ?? null);
     }
-    await deps.store.markAgentAnswered(id, r.agent.agentId, r.legUuid);
+    if (!(await recordOrHangUp(deps, client, id, r.legUuid, () => deps.store.markAgentAnswered(id, r.agent.agentId, r.legUuid)))) {
+      return { kind: 'nothing', reason: 'attempt no longer open' };
+    }
     if (!(await agentWatch.checkExists())) return await finish(deps, id, 'agent_failed', agentWatch.hangupCause ?? null);
 
     const bridged = await api(client, `uuid_bridge ${callerUuid} ${assertUuid(r.legUuid)}`);

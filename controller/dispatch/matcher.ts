@@ -19,16 +19,22 @@
 // An agent is reserved by setting state + current_entry_id, which the schema allows for one
 // entry only (§5.1); the unique index on open attempts keeps one attempt per entry (§5.3).
 //
-// Durability: the reservation commits with synchronous_commit off, i.e. without waiting for
-// its WAL to reach the disk. Nothing outside Postgres acts on it before the connect job's claim
-// to ring (AttemptStore.markRinging) has committed, and that commit is synchronous: the WAL is
-// flushed in order, so once the claim is on disk the reservation is too, before any phone
-// rings. If Postgres crashes in between, the reservation is simply gone: the agent is free and
-// the entry waiting, as they were, and the connect job finds no attempt (or a later one with
-// the same id, which it then carries out; job ids are per attempt id). What this buys: the
-// matcher's turn never waits for the disk, and it holds the queue's lock while every caller
-// of that queue waits. A WAL flush on a busy virtual disk takes 50-400 ms now and then
-// (measured by the dispatch benchmark, BENCHMARKS.md), which used to stall the whole queue.
+// Durability: the reservation, and the connect job's claim to ring after it
+// (AttemptStore.markRinging), commit with synchronous_commit off: without waiting for their WAL
+// to reach the disk. They are visible to everyone at once; only a crash of Postgres itself can
+// lose them, and only for a fraction of a second. The first commit of an attempt that does wait
+// for the disk is the answering agent's (markAgentAnswered), and WAL is flushed in order, so
+// before a caller is bridged or a customer dialled, the reservation and the ring are on disk.
+// What such a crash can cost is an agent's ring: the attempt is gone (the agent is free and
+// the entry waiting at its place, as before it), and the run that rang hangs the agent leg up
+// when it cannot record the answer (connect-deps.ts recordOrHangUp). A job whose attempt is
+// gone does nothing. A later attempt given the same id (the sequence can step back with the
+// lost WAL) shares its job id: a job still waiting carries it out, and a finished one is
+// replaced by the reconciler, which re-adds the job of any open attempt that never rang.
+// What this buys: no disk wait between an agent becoming free and its phone ringing. On this
+// project's benchmark machine a WAL flush now and then takes 50-600 ms under load; the
+// matcher's turn holds the queue's lock while it waits, so one slow flush stalled every caller
+// of the queue (BENCHMARKS.md, dispatch latency).
 //
 // Eligible: live `waiting`, and `callback_pending` whose next_attempt_at is due and which has
 // not expired. An entry in `offering` (the caller is in the callback menu) is not dispatched

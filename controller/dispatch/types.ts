@@ -79,15 +79,20 @@ export interface AttemptStore {
   /** Loads an attempt to carry out; null when it no longer needs anything (ended, or unknown). */
   load(attemptId: string): Promise<ReservedAttempt | null>;
   /**
-   * The claim to ring, made (durably) just before the agent leg(s) are sent: attempt rang_at,
+   * The claim to ring, made just before the agent leg(s) are sent: attempt rang_at,
    * agents `ringing`. True for the one call that set it; false when the attempt was claimed or
    * ended already (another run has it: this one must send nothing).
    */
   markRinging(attemptId: string): Promise<boolean>;
-  /** An agent answered (the ring-all winner, by leg uuid): others released, winner stays with the attempt. */
-  markAgentAnswered(attemptId: string, agentId: string, agentLegUuid: string): Promise<void>;
-  /** Callback: the customer is being dialled (entry `callback_dialing`). */
-  markCustomerDialing(attemptId: string): Promise<void>;
+  /**
+   * An agent answered (the ring-all winner, by leg uuid): others released, winner stays with the
+   * attempt. Committed durably: the first such commit of an attempt, made before the caller is
+   * bridged or the customer dialled (matcher.ts, "Durability"). False when the attempt is no
+   * longer open (ended meanwhile, or lost by a Postgres crash): the run must not go on.
+   */
+  markAgentAnswered(attemptId: string, agentId: string, agentLegUuid: string): Promise<boolean>;
+  /** Callback: the customer is being dialled (entry `callback_dialing`). False as markAgentAnswered: then dial nobody. */
+  markCustomerDialing(attemptId: string): Promise<boolean>;
   markCustomerAnswered(attemptId: string): Promise<void>;
   /** Both legs bridged: attempt bridged_at, entry `connected`, agent `in_call`. */
   markBridged(attemptId: string): Promise<void>;

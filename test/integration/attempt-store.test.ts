@@ -73,6 +73,10 @@ describe('attempt store', () => {
       assert.equal(await store.markRinging(r2.attemptId), false, 'an ended attempt cannot be claimed');
       assert.equal((await attempt(r2.attemptId)).rang_at, null);
       assert.equal(await store.markRinging('not-a-number'), false);
+      // The later steps say the same: the run must not go on for an attempt that is no longer open.
+      assert.equal(await store.markAgentAnswered(r2.attemptId, 'bo', 'leg'), false);
+      assert.equal(await store.markCustomerDialing(r2.attemptId), false);
+      assert.equal(await store.markAgentAnswered(r.attemptId, 'al', 'leg'), true, 'an open attempt');
     });
   });
 

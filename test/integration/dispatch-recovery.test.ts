@@ -81,6 +81,19 @@ async function reservedLive(ext: string, agent: string): Promise<{ caller: SimCh
   return { caller: channel, a };
 }
 
+/** deps with some store methods replaced (the others still called on the real store). */
+function withStore(overrides: Partial<ReconcileDeps['store']>): ReconcileDeps {
+  const store = deps.store;
+  const proxy = new Proxy(store, {
+    get(target, key) {
+      if (Object.hasOwn(overrides, key)) return (overrides as Record<PropertyKey, unknown>)[key];
+      const v: unknown = Reflect.get(target, key, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  return { ...deps, store: proxy };
+}
+
 async function logout(...ids: string[]): Promise<void> {
   for (const id of ids) await changeAgentStatus(h.db.db, id, 'logout');
 }
@@ -114,16 +127,58 @@ test('a run that loses the claim to ring (another run of the job claimed it afte
     const { caller, a } = await reservedLive('8400', 'ben');
     // The other run claims between this run's read and its own claim.
     const store = deps.store;
-    const racing: ReconcileDeps = {
-      ...deps,
-      store: Object.assign(Object.create(store) as typeof store, {
-        markRinging: async (id: string) => { assert.equal(await store.markRinging(id), true); return store.markRinging(id); },
-      }),
-    };
+    const racing = withStore({
+      markRinging: async (id: string) => { assert.equal(await store.markRinging(id), true); return store.markRinging(id); },
+    });
     assert.deepEqual(await runConnect(racing, a.attemptId), { kind: 'nothing', reason: 'claimed by another run' });
     assert.equal(legs.legs.get('ben'), undefined, 'the agent was not rung');
     assert.equal((await entry(h, a.entryId)).status, 'dispatching', 'the attempt is left to the run that claimed it');
     // That run is gone too: the next run recovers it, and the caller goes back to the same place.
+    assert.deepEqual(await runConnect(deps, a.attemptId), { kind: 'ended', outcome: 'cancelled', cause: 'INTERRUPTED' });
+    assert.equal((await entry(h, a.entryId)).status, 'waiting');
+    caller.hangup('NORMAL_CLEARING');
+  } finally {
+    legs.stop();
+    await logout('ben');
+  }
+});
+
+/** deps whose store runs `before` ahead of markAgentAnswered (what happened in the meantime). */
+function answeredAfter(before: (attemptId: string) => Promise<void>): ReconcileDeps {
+  const store = deps.store;
+  return withStore({
+    markAgentAnswered: async (id: string, agentId: string, leg: string) => { await before(id); return store.markAgentAnswered(id, agentId, leg); },
+  });
+}
+
+test('the attempt ended while the agent rang (lost with a Postgres crash, or ended by ops): the answering agent is hung up, the caller is not bridged', async () => {
+  await logout('ann');
+  const legs = watchLegs(h.fs, (name) => (name.includes('agent-ben') ? 'ben' : undefined));
+  try {
+    const { caller, a } = await reservedLive('8400', 'ben');
+    const run = answeredAfter((id) => deps.store.end(id, 'cancelled', 'TEST').then(() => undefined));
+    assert.deepEqual(await runConnect(run, a.attemptId), { kind: 'nothing', reason: 'attempt no longer open' });
+    await legs.until('the agent leg hung up', () => legs.live('ben').length === 0, 5000);
+    assert.equal(legs.legs.get('ben')?.[0]?.cause, 'NORMAL_CLEARING');
+    assert.equal(caller.history.some((e) => e.get('Event-Name') === 'CHANNEL_BRIDGE'), false, 'the caller was never bridged');
+    assert.equal((await entry(h, a.entryId)).status, 'waiting', 'the caller keeps waiting at the same place');
+    caller.hangup('NORMAL_CLEARING');
+  } finally {
+    legs.stop();
+    await logout('ben');
+  }
+});
+
+test('the answer cannot be recorded (Postgres down): the agent is hung up and the run fails, to be recovered by the re-run', async () => {
+  await logout('ann');
+  const legs = watchLegs(h.fs, (name) => (name.includes('agent-ben') ? 'ben' : undefined));
+  try {
+    const { caller, a } = await reservedLive('8400', 'ben');
+    const run = answeredAfter(async () => { throw new Error('connection terminated'); });
+    await assert.rejects(runConnect(run, a.attemptId), /connection terminated/);
+    await legs.until('the agent leg hung up', () => legs.live('ben').length === 0, 5000);
+    assert.equal(caller.history.some((e) => e.get('Event-Name') === 'CHANNEL_BRIDGE'), false, 'the caller was never bridged');
+    // The job's retry settles it: the caller goes back to the same place.
     assert.deepEqual(await runConnect(deps, a.attemptId), { kind: 'ended', outcome: 'cancelled', cause: 'INTERRUPTED' });
     assert.equal((await entry(h, a.entryId)).status, 'waiting');
     caller.hangup('NORMAL_CLEARING');

@@ -66,8 +66,8 @@ describe('MatchRunner', () => {
     const started = m.nextStart();
     runner.at([t, new Date(t.getTime())]);
     await started;
-    // Timers may fire ~1 ms early against the wall clock: the margin keeps the run after the time.
-    assert.ok(Date.now() >= t.getTime() + TIMER_MARGIN_MS - 1, 'not before the time (and its margin)');
+    // Timers may fire ~1 ms early against the wall clock: such a timer is set again.
+    assert.ok(Date.now() >= t.getTime() + TIMER_MARGIN_MS, 'not before the time (and its margin)');
     m.started[0]!.finish();
     runner.at([new Date(Date.now() + 10_000)]);
     await runner.stop();
