@@ -34,7 +34,7 @@ export function createDb(url: string, options: DbOptions = {}): Db {
     onnotice: (notice) => options.logger?.debug('postgres notice', { notice: notice.message }),
     connection: { application_name: options.applicationName ?? 'qcb' },
   });
-  const db = new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: sql }) });
+  const db = new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: async () => preparing(sql) }) });
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     // db.destroy() ends `sql` only if kysely ever used it; end it ourselves as well (idempotent),
@@ -46,4 +46,28 @@ export function createDb(url: string, options: DbOptions = {}): Db {
     return closing;
   };
   return { db, sql, close };
+}
+
+/**
+ * The pool as kysely-postgres-js sees it, with kysely's queries prepared.
+ *
+ * That dialect runs every query through postgres.js `unsafe()`, which never prepares: a query
+ * with parameters then costs two round trips (Parse + Describe, to learn the parameter types,
+ * then Bind + Execute: postgres.js connection.js, `describeFirst`) and is planned anew each
+ * time. Prepared, it is one round trip and planned once per connection (postgres.js keeps the
+ * statements per connection, and re-prepares one that a migration made stale). This halved
+ * the matcher's share of dispatch latency (BENCHMARKS.md). `?prepare=false` in DATABASE_URL
+ * (postgres.js reads it there) turns it off, e.g. behind PgBouncer in transaction mode.
+ */
+function preparing(sql: postgres.Sql): postgres.Sql {
+  const prepare = sql.options.prepare !== false;
+  const reserve = async (): Promise<postgres.ReservedSql> => {
+    const conn = await sql.reserve();
+    const unsafe = conn.unsafe.bind(conn);
+    conn.unsafe = ((query: string, args?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
+      unsafe(query, args, { prepare, ...options })) as typeof conn.unsafe;
+    return conn;
+  };
+  // The dialect uses only reserve() (a connection per kysely connection) and end().
+  return { reserve, end: (o?: { timeout?: number }) => sql.end(o) } as unknown as postgres.Sql;
 }

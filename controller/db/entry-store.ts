@@ -165,9 +165,12 @@ export class PgCallEntryStore implements CallEntryStore {
 }
 
 async function activeCallback(tx: Transaction<Database>, queueId: string, number: string): Promise<string | null> {
+  // The kind and statuses as literals, the predicate of queue_entries_one_active_callback_key:
+  // queries are prepared (create-db.ts), and a generic plan could not use that partial index
+  // with them as parameters (it would read every entry the queue ever had).
   const r = await tx.selectFrom('queue_entries').select('id').where('queue_id', '=', queueId)
-    .where('kind', '=', 'callback').where('callback_number', '=', number)
-    .where('status', 'in', ['callback_pending', 'dispatching', 'callback_dialing', 'connected']).executeTakeFirst();
+    .where('callback_number', '=', number)
+    .where(sql<boolean>`kind = 'callback' and status in ('callback_pending', 'dispatching', 'callback_dialing', 'connected')`).executeTakeFirst();
   return r?.id ?? null;
 }
 

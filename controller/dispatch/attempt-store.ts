@@ -177,7 +177,9 @@ export class PgAttemptStore implements AttemptStore {
   async expireCallbacks(at?: Date): Promise<string[]> {
     return this.#db.transaction().execute(async (tx) => {
       const rows = await tx.updateTable('queue_entries').set({ status: 'expired', ended_at: now, end_reason: 'expired', next_attempt_at: null })
-        .where('status', '=', 'callback_pending').where('expires_at', '<=', at ?? now)
+        // A literal, the predicate of queue_entries_expiry_idx (a prepared query's generic plan
+        // could not use the partial index with it as a parameter).
+        .where(sql<boolean>`status = 'callback_pending'`).where('expires_at', '<=', at ?? now)
         .returning(['id', 'queue_id', 'attempts', 'expires_at']).execute();
       await logEvents(tx, rows.map((r) => ({ type: 'entry.expired', queueId: r.queue_id, entryId: r.id, details: { attempts: r.attempts, expiresAt: r.expires_at } })));
       return rows.map((r) => r.id);

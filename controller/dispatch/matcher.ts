@@ -265,8 +265,11 @@ export function eligibleHead(db: Kysely<Database>, queueId: string) {
   return db.selectFrom('queue_entries as e')
     .select(['e.id', 'e.kind', 'e.place', 'e.channel_uuid', 'e.fs_node', 'e.callback_number'])
     .where('e.queue_id', '=', queueId)
-    // Also stated as a plain list, so the planner matches queue_entries_eligible_idx at once.
-    .where('e.status', 'in', ['waiting', 'callback_pending'])
+    // Also stated as a plain list, so the planner matches queue_entries_eligible_idx at once;
+    // as literals, not parameters: queries are prepared (db/create-db.ts), and a generic plan
+    // cannot prove the partial index's predicate from `status in ($2, $3)` — it read every
+    // entry of the queue instead (dispatch latency went from ~15 to ~35 ms p50 in the benchmark).
+    .where(sql<boolean>`e.status in ('waiting', 'callback_pending')`)
     .where((eb) => eb.or([
       eb('e.status', '=', 'waiting'),
       eb.and([

@@ -17,8 +17,11 @@
 // A sample is one agent leg:
 // - t_free, "the agent became free": the moment its row says it may be offered a call
 //   (status available, state idle or its wrap-up over, ready_at passed):
-//     login samples:   just BEFORE the benchmark sends the login transaction (so the sample
-//                      also holds that transaction's own 1-2 ms: an upper bound);
+//     login samples:   when the login transaction's commit has returned to the benchmark: the
+//                      agent is visible to the matcher from its commit on (its NOTIFY is sent
+//                      then too). How long that ops command's own commit took to reach the
+//                      disk is not dispatch latency (it was counted in at first: one slow
+//                      WAL flush of the benchmark's login put 500 ms into a login sample);
 //     wrap-up samples: the end of its wrap-up after the previous call: ready_at from the
 //                      attempt.agent_wrap_up line of that call (details.readyAt; never before
 //                      the line itself was written);
@@ -159,9 +162,8 @@ async function main(): Promise<void> {
     const started = wall();
     for (let i = 0; i < AGENTS; i++) {
       const id = `a${i}`;
-      const t = wall();
-      loginAt.set(id, t);
       await changeAgentStatus(conn.db, id, 'login');
+      loginAt.set(id, wall());
       const next = started + (i + 1) * LOGIN_GAP_MS;
       const wait = next - wall();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
