@@ -26,8 +26,9 @@ export async function connectLive(deps: ConnectDeps, a: ReservedAttempt, stored:
   try {
     // Before the ring, side by side (the ESL commands are pipelined on the connection), as they
     // are on the dispatch latency path: is the caller still there, do legs of this attempt
-    // exist already, and the claim to ring (the durable commit). Claiming before the checks
-    // are in is safe: a claimed attempt that sends nothing is ended below like any other.
+    // exist already, and the claim to ring (which guards against a second run). Claiming
+    // before the checks are in is safe: a claimed attempt that sends nothing is ended below
+    // like any other.
     const [claimed, callerThere, stale] = await Promise.all([deps.store.markRinging(id), caller.checkExists(), existingAgentLegs(client, a.agents)]);
     // A second run of the same job (a stalled BullMQ job re-run while the first still runs)
     // that lost the claim: the first one rings.

@@ -242,10 +242,9 @@ async function readTurn(tx: Transaction<Database>, queueId: string): Promise<Tur
       where a.active and a.status = 'available' and (a.ready_at is null or a.ready_at <= now())
         and (a.state = 'idle' or a.id in (select id from ended))),
     ids as (
-      select case when exists (select 1 from free) then nextval(pg_get_serial_sequence('callback_attempts', 'id'))::text end as attempt_id)
-    select head.*, ids.attempt_id,
-           (select coalesce(max(ca.attempt_no), 0)::int + 1 from callback_attempts ca where ca.entry_id = head.id) as attempt_no,
-           free.*
+      select case when exists (select 1 from free) then nextval(pg_get_serial_sequence('callback_attempts', 'id'))::text end as attempt_id,
+             (select coalesce(max(ca.attempt_no), 0)::int + 1 from callback_attempts ca where ca.entry_id = (select id from head)) as attempt_no)
+    select head.*, ids.attempt_id, ids.attempt_no, free.*
     from head cross join ids left join free on true`.execute(tx);
   const first = rows[0];
   if (!first || first.attempt_id === null) return null;
