@@ -7,6 +7,7 @@ import type { OutboundSession } from '../esl/outbound-session.js';
 import type { EslEvent } from '../esl/esl-event.js';
 import { assertSingleLine } from '../esl/wire-text.js';
 import type { CallEntryStore, EnteredQueue } from './ports.js';
+import { PACE_WINDOW_SECONDS, estimateWaitSeconds, waitPrompts } from './wait-estimate.js';
 import type { FlowEffect, FlowEvent, FlowOutcome, FlowState, TimerName } from './types.js';
 import { initialState, transition } from './transition.js';
 import { toFlowQueue } from './flow-queue.js';
@@ -280,8 +281,15 @@ export class CallSession {
   async #announcePosition(): Promise<void> {
     if (!this.#entryId || !this.#live) return;
     const ahead = await this.#o.store.position(this.#entryId);
-    // "Your position in the queue is" + (callers ahead + 1)
-    this.#audio.play(['position-is', ...quantityPrompts(ahead + 1)], 'announce');
+    // "Your position in the queue is" + (callers ahead + 1), then the estimated wait if the
+    // queue says so and its recent pace gives one (wait-estimate.ts).
+    const prompts = ['position-is', ...quantityPrompts(ahead + 1)];
+    if (this.#queue.announce.estimatedWait) {
+      const served = await this.#o.store.servedRecently(this.#queue.name, PACE_WINDOW_SECONDS);
+      const wait = estimateWaitSeconds(ahead, served);
+      if (wait !== null) prompts.push(...waitPrompts(wait, this.#queue.language));
+    }
+    this.#audio.play(prompts, 'announce');
   }
 
   async #overflow(): Promise<void> {

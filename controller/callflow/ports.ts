@@ -46,6 +46,8 @@ export interface CallEntryStore {
   overflow(entryId: string, toQueueId: string | null): Promise<EnteredQueue | null>;
   /** How many entries are ahead of this one (live callers and due callbacks). */
   position(entryId: string): Promise<number>;
+  /** How many of the queue's entries were connected to an agent in the last `seconds` (the queue's pace). */
+  servedRecently(queueId: string, seconds: number): Promise<number>;
   /** Appends to the event log. */
   log(entryId: string | null, queueId: string, eventType: string, details?: Readonly<Record<string, unknown>>): Promise<void>;
 }

@@ -150,6 +150,14 @@ export class PgCallEntryStore implements CallEntryStore {
     });
   }
 
+  async servedRecently(queueId: string, seconds: number): Promise<number> {
+    // Bridges as the event log has them (call_events_queue_at_idx): live callers and callbacks.
+    const r = await sql<{ n: number }>`
+      select count(*)::int as n from call_events
+      where queue_id = ${queueId} and at > now() - make_interval(secs => ${seconds}) and event_type = 'attempt.bridged'`.execute(this.#db);
+    return r.rows[0]?.n ?? 0;
+  }
+
   async position(entryId: string): Promise<number> {
     const r = await sql<{ ahead: string }>`
       select count(*)::text as ahead from queue_entries e, queue_entries me

@@ -8,6 +8,7 @@ import {
   type Harness,
 } from '../../helpers/controller-harness.js';
 import { QUEUES_YAML } from './queues.js';
+import { json } from '../../../controller/db/json.js';
 
 let h: Harness;
 before(async () => { h = await startHarness(QUEUES_YAML); });
@@ -53,6 +54,31 @@ test('position announcements count callbacks ahead as well as live callers', asy
   assert.equal(await c.outcome, 'abandoned');
   assertPromptFiles(c.channel);
   assertPromptFiles(b.channel);
+});
+
+test('estimated wait: after the position, the wait by the queue\'s recent pace (in the queue\'s language); nothing without history', async () => {
+  const say = (file: string) => `${PROMPTS_DIR}/ru/${file}.wav`;
+  // No connection in the last 15 minutes yet: the position only.
+  const a = await h.call({ destination: '8108', callerIdNumber: freshNumber() });
+  const first = await appStarted(a.channel, 'playback', { arg: /position-is/ });
+  assert.equal(first.get('Application-Data'), `file_string://${say('position-is')}!${say('num-1')}`);
+
+  // Nine callers of this queue connected in the last 15 minutes: one every 100 s. A second
+  // caller (one ahead) is served in about 200 s: "3 minutes" (минуты: 2-4 take minutes-few).
+  const bridged = Array.from({ length: 9 }, (_, i) => ({
+    event_type: 'attempt.bridged', queue_id: 'waits', at: new Date(Date.now() - (i + 1) * 60_000), details: json({}),
+  }));
+  await h.db.db.insertInto('call_events').values(bridged).execute();
+  const b = await h.call({ destination: '8108', callerIdNumber: freshNumber() });
+  const said = await appStarted(b.channel, 'playback', { arg: /position-is/ });
+  assert.equal(said.get('Application-Data'),
+    `file_string://${['position-is', 'num-2', 'wait-time-is', 'num-3', 'minutes-few'].map(say).join('!')}`);
+
+  a.channel.hangup();
+  b.channel.hangup();
+  assert.equal(await a.outcome, 'abandoned');
+  assert.equal(await b.outcome, 'abandoned');
+  assertPromptFiles(b.channel, 'ru');
 });
 
 test('read-back off (a Ukrainian queue): no digits are ever played, not the caller ID nor a typed number', async () => {

@@ -31,6 +31,11 @@ queues:
     extension: "8106"
     callback: { mode: on_request, ${CB} }
     announce: { positionEverySeconds: 10 }
+  - name: waits
+    extension: "8108"
+    language: ru
+    callback: { mode: on_request, ${CB} }
+    announce: { positionEverySeconds: 10, estimatedWait: true }
   - name: ukrainian
     extension: "8107"
     language: uk
