@@ -208,7 +208,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .where(sql<boolean>`status = 'callback_pending'`).execute();
   await db.schema.createIndex('queue_entries_expiry_idx').on('queue_entries').column('expires_at')
     .where(sql<boolean>`status = 'callback_pending'`).execute();
-  // A restarted controller finds the caller it already queued by channel uuid (design §6).
+  // A restarted controller finds the caller it already queued by channel uuid (docs/design.md §6).
   await db.schema.createIndex('queue_entries_channel_idx').on('queue_entries').column('channel_uuid')
     .where(sql.ref('channel_uuid'), 'is not', null).execute();
   // Dedupe: one callback in progress per queue and number (a second request finds the first).

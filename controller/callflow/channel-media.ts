@@ -1,5 +1,5 @@
 // The FreeSWITCH apps behind the flow's audio effects, and how their results are read.
-// Facts from the recorded transcripts (design.md §6, README-queue-flows.md):
+// Facts from the recorded transcripts (docs/design.md §6):
 // - `playback local_stream://moh` reads DTMF (key 2 arrives as a DTMF event); endless_playback
 //   does not, so hold music is a playback (b06, d07b).
 // - `uuid_break <uuid> all` ends the running playback (FILE PLAYED) and drops queued apps (b06).

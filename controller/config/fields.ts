@@ -1,7 +1,7 @@
 // Field-level validators shared by the config schemas. Each carries one plain message an
 // operator can act on; the generic cases (missing key, wrong type, unknown key) are worded in
 // issues.ts. Values that end up in dial strings or ESL commands are held to a strict charset
-// here (design §5 invariant 6): config is trusted input, but a typo must not become an
+// here (docs/design.md §5 invariant 6): config is trusted input, but a typo must not become an
 // injection.
 import { z } from 'zod';
 

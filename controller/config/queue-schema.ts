@@ -1,5 +1,5 @@
 // Schema of one `queues[]` entry of the YAML file, with its defaults. The defaults written here
-// are the documented ones (docs/configuration.md); resolve.ts fills the few that depend on
+// are the documented ones (README.md "Configuration"); resolve.ts fills the few that depend on
 // other keys (displayName, language, callerIdName, retry, expiry).
 import { z } from 'zod';
 import {

@@ -1,7 +1,7 @@
 // The configuration every part of the program reads: resolved (all defaults filled in,
 // cross-references checked) and deeply frozen. Written out by hand, not inferred from the zod
 // schema, so it reads as documentation and the schema can change shape without the readers
-// noticing. docs/configuration.md describes each key.
+// noticing. README.md "Configuration" describes each key.
 import type { LogFormat, LogLevel, NodeEnv } from './env.js';
 import type { CALLBACK_MODES, OFFER_PROMPTS, STRATEGIES } from './queue-schema.js';
 import type { LANGUAGES } from './fields.js';

@@ -1,5 +1,5 @@
 // Writes the declarative queue/agent configuration into Postgres, so reports can join on it
-// and dispatch can read tiers with row locks (design.md §4). Runtime columns (agent status,
+// and dispatch can read tiers with row locks (docs/design.md §4). Runtime columns (agent status,
 // state, counters) are never touched: a controller restart must not log agents out.
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/types.js';

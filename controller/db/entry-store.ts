@@ -23,7 +23,7 @@ export class PgCallEntryStore implements CallEntryStore {
     return this.#db.transaction().execute(async (tx) => {
       const existingCallbackId = input.callbackCandidate ? await activeCallback(tx, input.queueId, input.callbackCandidate) : null;
       // Same channel already queued here: the controller restarted and the dialplan fallback
-      // sent the caller back (design.md §6). Keep the place.
+      // sent the caller back (docs/design.md §6). Keep the place.
       const mine = await tx.selectFrom('queue_entries').select(['id', 'arrived_at', 'status'])
         .where('queue_id', '=', input.queueId).where('channel_uuid', '=', input.channelUuid)
         .where('kind', '=', 'live').where('status', 'in', [...WAITING, 'dispatching'])
@@ -83,7 +83,7 @@ export class PgCallEntryStore implements CallEntryStore {
     } catch (err) {
       if ((err as { code?: string }).code !== UNIQUE_VIOLATION) return { ok: false, reason: (err as Error).message };
       // The number already has an active callback in this queue: that one stands and this
-      // live entry ends (no second row; design.md §5 dedupe).
+      // live entry ends (no second row; docs/design.md §1: one active callback per queue and number).
       return this.#db.transaction().execute(async (tx) => {
         const live = await tx.selectFrom('queue_entries').select(['queue_id']).where('id', '=', entryId).executeTakeFirstOrThrow();
         const dup = await activeCallback(tx, live.queue_id, number);

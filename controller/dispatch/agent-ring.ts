@@ -1,7 +1,7 @@
 // Rings the agent leg(s) of an attempt with one `bgapi originate … &park()`: one agent, or
 // all of them at once for ring-all (`[origination_uuid=X1]a,[origination_uuid=X2]b`, d04c).
 //
-// Facts relied on (README-queue-flows.md):
+// Facts relied on (docs/design.md §6):
 // - the job answers `+OK <uuid of the leg that answered>`; the losers are hung up LOSE_RACE
 //   before it (d04a); if nobody answers, `-ERR <cause of the first leg in dial order>` (d04c);
 // - per-leg origination_uuid is honoured (d04c), but a uuid that is live already is NOT an

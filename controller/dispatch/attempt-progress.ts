@@ -1,5 +1,5 @@
 // Read-only views of an attempt the worker needs beyond the AttemptStore contract: how far it
-// got (a re-run job must not dial again what was already dialled, design §5.3), and the
+// got (a re-run job must not dial again what was already dialled, docs/design.md §5.3), and the
 // caller's name and number for the agent's display. Writes stay in the AttemptStore.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types.js';

@@ -1,6 +1,6 @@
-// Carries out a callback attempt, agent first (design §1): ring the agent(s); when one
+// Carries out a callback attempt, agent first (docs/design.md §1): ring the agent(s); when one
 // answers, whisper the callback to them, dial the customer, and bridge the two. Facts relied
-// on (README-queue-flows.md, d03):
+// on (docs/design.md §6, d03):
 // - `uuid_broadcast G <file> aleg` → `+OK Message sent`; the whisper plays nested in G's park
 //   while the customer rings (d03a); `uuid_bridge G C` during the whisper cuts it
 //   (`PLAYBACK ERROR`) and bridges — the customer never waits for the whisper to end;

@@ -44,7 +44,7 @@ export async function killChannel(client: EslInboundClient, uuid: string, cause 
  * Watches one channel through the node's connection: its hangup (CHANNEL_HANGUP, the first
  * sign, or CHANNEL_HANGUP_COMPLETE) and any event a caller waits for. Register the watch
  * BEFORE checking the channel exists, so a hangup in between is not missed. After an ESL
- * reconnect events may have been lost (FreeSWITCH keeps no backlog, design §6): the channel
+ * reconnect events may have been lost (FreeSWITCH keeps no backlog, docs/design.md §6): the channel
  * is checked again with uuid_exists.
  */
 export class ChannelWatch {

@@ -1,4 +1,4 @@
-// One inbound ESL connection per configured FreeSWITCH node (design §8: an entry remembers
+// One inbound ESL connection per configured FreeSWITCH node (docs/design.md §8: an entry remembers
 // its node; live callers are bridged on the node that holds them, callbacks go out on the
 // default node). Each connection subscribes to what dispatch watches: job results, answers,
 // hangups (the caller hanging up while agents ring, d02; the end of a bridged call, d01/d03a),
@@ -34,7 +34,7 @@ export interface FsNodesOptions {
 export interface FsNodesEvents {
   /** Every subscribed event of every node. */
   event: [node: string, event: EslEvent];
-  /** A node's connection is up (again): after a reconnect, events in between are lost (design §6). */
+  /** A node's connection is up (again): after a reconnect, events in between are lost (docs/design.md §6). */
   connected: [node: string, info: { reconnect: boolean }];
 }
 

@@ -1,5 +1,5 @@
 // The BullMQ side of dispatch: queue names, job ids derived from rows, and how jobs are added.
-// Redis only carries "go and do this now / at that time" (design §2): every job can be lost
+// Redis only carries "go and do this now / at that time" (docs/design.md §2): every job can be lost
 // and is rebuilt from Postgres (the safety tick, the reconciler), and adding a job twice is one
 // job (BullMQ ignores an add whose jobId exists).
 //
@@ -116,7 +116,7 @@ export class DispatchJobs {
 
   /**
    * False when Redis no longer has the periodic jobs: it was flushed or restarted without its
-   * data (design §2). The worker then installs them again and reconciles (worker.ts).
+   * data (docs/design.md §2). The worker then installs them again and reconciles (worker.ts).
    */
   async schedulersPresent(): Promise<boolean> {
     const [tick, reconcile] = await Promise.all([

@@ -2,7 +2,7 @@
 // and the reconciler all compute the same uuid from the attempt row, so they can find the leg
 // (uuid_exists, uuid_kill) without having stored anything first.
 //
-// It is not a lock (design.md §6): FreeSWITCH happily originates a second leg when the uuid is
+// It is not a lock (docs/design.md §6): FreeSWITCH happily originates a second leg when the uuid is
 // taken, giving it a random one. The worker checks uuid_exists and its attempt row first.
 import { createHash } from 'node:crypto';
 

@@ -1,6 +1,6 @@
 // Carries out a live attempt: the caller waits on hold music in the controller's socket
 // session; ring the agent(s) on the caller's node, and when one answers, `uuid_bridge` the
-// caller to them. Facts relied on (README-queue-flows.md):
+// caller to them. Facts relied on (docs/design.md §6):
 // - d02: a caller hanging up does NOT touch an agent leg we originated: we kill it at once
 //   (`uuid_kill <leg> ORIGINATOR_CANCEL`; its job then says `-ERR ORIGINATOR_CANCEL`);
 // - d01: `uuid_bridge <caller> <agent>` → `+OK <agent>`; it takes the caller from the socket

@@ -1,5 +1,5 @@
 // The matcher: the earliest eligible place of a queue and a free agent (by the queue's
-// strategy), both reserved with the attempt row in one short transaction (design.md §2, §5).
+// strategy), both reserved with the attempt row in one short transaction (docs/design.md §2, §5).
 //
 // Locks, and why each is there:
 // - a transaction-scoped advisory lock per queue: matchers of one queue take turns. Without it

@@ -1,5 +1,5 @@
 // Repairs what a crash, a lost ESL connection or a flushed Redis left behind, from Postgres
-// (design §2: Redis is never the only copy of anything). Runs at worker start and on a Job
+// (docs/design.md §2: Redis is never the only copy of anything). Runs at worker start and on a Job
 // Scheduler every config.worker.reconcileIntervalSeconds. Every step is idempotent, so two
 // workers reconciling at once only repeat each other.
 //

@@ -1,5 +1,5 @@
 // Settles an attempt whose run stopped after its legs were sent: the worker died or lost its
-// ESL connection, a job was retried, or Redis lost the job (design §2: Postgres is the truth,
+// ESL connection, a job was retried, or Redis lost the job (docs/design.md §2: Postgres is the truth,
 // the switch is asked what is left). Used by a re-run connect job and by the reconciler.
 //
 // - Row says bridged: both legs up → still talking, leave it (the call-end listener ends it);

@@ -2,7 +2,7 @@
  * Contract of the dispatch room (issue 4): what the matcher reserves, the jobs BullMQ carries,
  * and the attempt store that moves entries, attempts and agents through a connection.
  *
- * Postgres is the source of truth (design.md §2, §5): every decision is a committed row
+ * Postgres is the source of truth (docs/design.md §2, §5): every decision is a committed row
  * before any job or ESL command; BullMQ only carries "go and do attempt N now" and can be
  * lost (FLUSHALL) without losing anything — the reconciler rebuilds jobs from the rows.
  *

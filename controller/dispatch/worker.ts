@@ -146,7 +146,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
   const tickMs = (options.tickSeconds ?? 5) * 1000;
   const reconcileMs = (options.reconcileSeconds ?? config.worker.reconcileIntervalSeconds) * 1000;
   /**
-   * Redis keeps nothing that Postgres does not (design §2), but the periodic jobs themselves live
+   * Redis keeps nothing that Postgres does not (docs/design.md §2), but the periodic jobs themselves live
    * in Redis: after a FLUSHALL or a Redis restart without its data there was no tick and no
    * reconcile any more until a worker restarted, so a reserved attempt whose connect job was
    * lost kept its agent `reserved` and its entry `dispatching` for good (dispatch-chaos test).

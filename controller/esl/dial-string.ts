@@ -1,5 +1,5 @@
 // Builds FreeSWITCH dial strings, channel-variable blocks and `originate` api arguments from
-// typed parts, validating every part (design §5 invariant 6: no dial string, channel variable
+// typed parts, validating every part (docs/design.md §5 invariant 6: no dial string, channel variable
 // or ESL command is built from unvalidated input). Pure: no IO.
 //
 // Where the rules come from (signalwire/freeswitch master, read at commit cc93a683):

@@ -50,7 +50,7 @@ type ChannelListener = (event: EslEvent) => void;
  * A long-lived inbound ESL client (the dispatch worker's line to FreeSWITCH): api, bgapi
  * matched by Job-UUID, events routed by Unique-ID to per-channel listeners, and reconnect
  * with backoff that re-subscribes. FreeSWITCH keeps no backlog across a reconnect
- * (design.md §6): listen to `connected` with `reconnect: true` to resync channel state.
+ * (docs/design.md §6): listen to `connected` with `reconnect: true` to resync channel state.
  */
 export class EslInboundClient extends EventEmitter<InboundClientEvents> {
   readonly #opts: InboundClientOptions;

@@ -182,7 +182,7 @@ export class OutboundSession extends EventEmitter<OutboundSessionEvents> {
   /**
    * Marks the channel gone. Pending executes are rejected only once no completion can come
    * any more (HANGUP_COMPLETE, a notice, or the socket closing): the running app still gets
-   * its EXECUTE_COMPLETE after CHANNEL_HANGUP, sometimes out of order (design.md §6).
+   * its EXECUTE_COMPLETE after CHANNEL_HANGUP, sometimes out of order (docs/design.md §6).
    */
   #markHungUp(cause: string, final = true): void {
     if (!this.#hungUp) {

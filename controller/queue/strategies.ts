@@ -1,7 +1,7 @@
 // Which free agent(s) a queue offers its next entry to. Pure: the matcher loads the candidates
 // (already filtered to free, ready agents of the queue) and locks what this returns.
 //
-// Tier levels apply to every strategy (docs/configuration.md): only the agents of the best
+// Tier levels apply to every strategy (README.md "Configuration"): only the agents of the best
 // (lowest) level among the candidates are considered, so level 2 gets calls only while no
 // level 1 agent is free. Every ordering ends with the agent id, so the result never depends
 // on the order the candidates came in (nor on the database's row order).

@@ -60,7 +60,7 @@ export interface PlaceCallOptions {
   party?: PartyScript;
   linger?: never;
   /**
-   * Dialplan actions after `socket` (the fallback route, design.md §6), e.g. [['playback', 'local_stream://moh']].
+   * Dialplan actions after `socket` (the fallback route, docs/design.md §6), e.g. [['playback', 'local_stream://moh']].
    * They run when the socket app returns (client `exit`/close; with variables.socket_resume='true' at once).
    */
   afterSocket?: Array<[string, string]>;
@@ -173,7 +173,7 @@ export class FakeSwitch {
   /**
    * Breaks the TCP connection of a call's `socket` app from the switch side, without a notice (a network failure
    * between switch and controller). The socket app then returns as when the controller goes away, and with
-   * socket_resume the dialplan goes on (mod_event_socket.c socket_function; design.md §6). False if none.
+   * socket_resume the dialplan goes on (mod_event_socket.c socket_function; docs/design.md §6). False if none.
    */
   dropOutboundSocket(uuid: string): boolean {
     const l = [...this.core.listeners].find((x) => x.kind === 'outbound' && x.session?.uuid === uuid);

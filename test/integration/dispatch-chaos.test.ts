@@ -1,4 +1,4 @@
-// Chaos: the crashes design.md §2 and §5 promise to survive, on real parts (Postgres, Redis,
+// Chaos: the crashes docs/design.md §2 and §5 promise to survive, on real parts (Postgres, Redis,
 // the FreeSWITCH simulator, real processes where a crash must be real):
 // 1. a dispatch worker SIGKILLed while agents' phones ring and callback customers' phones ring,
 //    then started again: nobody dialled twice, nobody lost, agents released;

@@ -2,7 +2,7 @@
 // eligible place is served first across live callers and callbacks (a callback keeps the place
 // of its call), not-due / expired / `offering` entries wait (offering keeps its place), agents
 // who are not free are never picked, and matchers running in parallel never reserve an agent
-// or an entry twice (design.md §5.1, §5.3, §5.4).
+// or an entry twice (docs/design.md §5.1, §5.3, §5.4).
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

@@ -5,7 +5,7 @@
 // answered after 5-200 ms and hung up 100-500 ms later. Some callers give up while
 // waiting. Two queues share four of the agents.
 //
-// Checked at the end (design.md §5):
+// Checked at the end (docs/design.md §5):
 // - invariant 1, twice: from the rows (one agent's attempts never overlap; in the event log
 //   every reservation of an agent is followed by its release before the next one) and from the
 //   switch (no agent endpoint ever had two legs up at once: the simulator's own events);

@@ -1,5 +1,5 @@
 // A caller ID is network input: over real ESL, the name a hostile caller sends can neither add
-// a channel variable nor a leg to an originate we build from it (design.md §5 invariant 6).
+// a channel variable nor a leg to an originate we build from it (docs/design.md §5 invariant 6).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

@@ -1,5 +1,5 @@
 // Dial strings, channel-variable blocks and originate commands built from hostile input
-// (design §5 invariant 6). Every built string is parsed back with a small port of FreeSWITCH's
+// (docs/design.md §5 invariant 6). Every built string is parsed back with a small port of FreeSWITCH's
 // own parsers (below), on both paths a dial string takes:
 //   - `api originate <dial> <app>`: mod_commands.c originate_function splits on blanks first;
 //   - `bridge <dial>` sent with sendmsg: the app argument is expanded, then parsed as is;

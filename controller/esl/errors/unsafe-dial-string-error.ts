@@ -29,7 +29,7 @@ const PREVIEW_MAX = 80;
 
 /**
  * A dial string, channel variable or ESL command would have been built from a value that could
- * change its meaning (design §5 invariant 6). Nothing was sent.
+ * change its meaning (docs/design.md §5 invariant 6). Nothing was sent.
  */
 export class UnsafeDialStringError extends Error {
   override readonly name = 'UnsafeDialStringError';

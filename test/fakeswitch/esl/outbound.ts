@@ -42,7 +42,7 @@ export function openOutbound(host: ListenerHost & { attach(l: EslListener): void
       l.onConnect = () => wake('connected');
       l.onClose = (why) => {
         if (why === 'server' || ch.hungUp) return;
-        // design.md §6 (checked on 1.10.12): with socket_resume=true the running app is left and the dialplan goes
+        // docs/design.md §6 (checked on 1.10.12): with socket_resume=true the running app is left and the dialplan goes
         // on at once; without it the socket app only returns once the app it runs ends (endless music: never)
         if (/^true$/i.test(ch.getVar('socket_resume') ?? '')) ch.executor.leaveSocket();
         else wake(why); // b08: `exit` or a client close ends the idle socket app; the dialplan goes on

@@ -1,6 +1,6 @@
 // The socket between FreeSWITCH and the controller breaks while the caller waits (no hangup):
 // the session ends without abandoning the entry, and the dialplan fallback (socket_resume +
-// the `socket` app again, design.md §6) brings the caller back to a session that resumes it.
+// the `socket` app again, docs/design.md §6) brings the caller back to a session that resumes it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, appStarted, entriesOf, eventsOf, waitUntil, freshNumber, promptsPlayed, type Harness } from '../../helpers/controller-harness.js';
