@@ -12,7 +12,9 @@ import {
 import { CALLBACK_MODES, STRATEGIES } from '../../controller/config/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
-const TABLES = ['agents', 'call_events', 'callback_attempts', 'queue_agents', 'queue_entries', 'queues'];
+// Tables and the reporting views (information_schema.tables lists both).
+const TABLES = ['agents', 'call_events', 'callback_attempts', 'queue_agents', 'queue_entries', 'queues',
+  'report_agent_daily', 'report_entries', 'report_queue_daily'];
 
 async function tables(db: Kysely<Database>): Promise<string[]> {
   const { rows } = await sql<{ table_name: string }>`
