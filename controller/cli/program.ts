@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, type Env } from '../config/index.js';
 import { registerAgent } from './commands/agent.js';
+import { registerCallback } from './commands/callback.js';
 import { registerConfig } from './commands/config-check.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRun } from './commands/run.js';
@@ -34,6 +35,7 @@ export function buildProgram(io: CliIo = consoleIo, env?: Env): Command {
   registerConfig(program, io, env);
   registerRun(program, io, env);
   registerAgent(program, io, env);
+  registerCallback(program, io, env);
   return program;
 }
 

@@ -182,6 +182,8 @@ export interface CallEventsTable {
   agent_id: string | null;
   attempt_id: Int8 | null;
   details: GeneratedJson<Record<string, unknown>>;
+  /** The writing transaction (xid8, as text); NULL on lines older than the column. */
+  txid: Generated<string | null>;
 }
 
 /** The database as kysely sees it. */

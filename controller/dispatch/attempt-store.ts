@@ -101,7 +101,14 @@ export class PgAttemptStore implements AttemptStore {
       const row = await tx.updateTable('queue_entries').set((eb) => ({ status: 'callback_dialing', attempts: eb('attempts', '+', 1) }))
         .where('id', '=', att.entry_id).where('kind', '=', 'callback').where('status', '=', 'dispatching')
         .returning('attempts').executeTakeFirst();
-      if (row) await logEvents(tx, [{ type: 'attempt.customer_dialing', queueId, entryId: att.entry_id, attemptId, details: { try: row.attempts } }]);
+      if (row) {
+        await logEvents(tx, [{ type: 'attempt.customer_dialing', queueId, entryId: att.entry_id, attemptId, details: { try: row.attempts } }]);
+        return true;
+      }
+      // Not moved: dialling already (a repeat), or the callback was cancelled meanwhile (ops:
+      // callback-ops.ts), and then nobody is dialled.
+      const entry = await tx.selectFrom('queue_entries').select('status').where('id', '=', att.entry_id).executeTakeFirstOrThrow();
+      return entry.status === 'callback_dialing';
     });
   }
 
@@ -233,8 +240,11 @@ export class PgAttemptStore implements AttemptStore {
     });
   }
 
-  /** Runs `fn` with the open attempt locked. False (and nothing run) when it is ended or unknown. */
-  async #step(attemptId: string, fn: (tx: Transaction<Database>, att: CallbackAttemptRow, queueId: string) => Promise<void>): Promise<boolean> {
+  /**
+   * Runs `fn` with the open attempt locked. False when it is ended or unknown (nothing run), or
+   * when `fn` says false (the step must not go on).
+   */
+  async #step(attemptId: string, fn: (tx: Transaction<Database>, att: CallbackAttemptRow, queueId: string) => Promise<void | boolean>): Promise<boolean> {
     if (!isId(attemptId)) return false;
     return this.#db.transaction().execute(async (tx) => {
       // The attempt locked (not its entry), with its queue, in one round trip.
@@ -244,8 +254,7 @@ export class PgAttemptStore implements AttemptStore {
         .forUpdate('a').executeTakeFirst();
       if (!row) return false;
       const { entry_queue_id: queueId, ...att } = row;
-      await fn(tx, att, queueId);
-      return true;
+      return (await fn(tx, att, queueId)) !== false;
     });
   }
 }

@@ -72,7 +72,9 @@ export async function connectCallback(deps: ConnectDeps, a: ReservedAttempt): Pr
       deps.log.warn('whisper could not be played to the agent', { attemptId: id });
     }
     if (!(await recordOrHangUp(deps, client, id, r.legUuid, () => deps.store.markCustomerDialing(id)))) {
-      return { kind: 'nothing', reason: 'attempt no longer open' };
+      // The attempt ended meanwhile (then this changes nothing), or ops cancelled the callback:
+      // the customer is not dialled, the attempt ends and the agent is released.
+      return await finish(deps, id, 'cancelled', 'CALLBACK_CANCELLED');
     }
     customer = new ChannelWatch(client, customerLeg);
     if (agent.isGone) return await finish(deps, id, 'agent_failed', agent.hangupCause ?? null);

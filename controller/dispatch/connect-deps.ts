@@ -72,7 +72,7 @@ export async function recordOrHangUp(
     throw err;
   }
   if (!open) {
-    deps.log.warn('the attempt is no longer open in Postgres: hanging up the agent leg', { attemptId });
+    deps.log.warn('the attempt is no longer open in Postgres (or its callback was cancelled): hanging up the agent leg', { attemptId });
     await killChannel(client, agentLeg, 'NORMAL_CLEARING').catch(() => false);
   }
   return open;

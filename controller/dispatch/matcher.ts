@@ -144,7 +144,7 @@ async function reserveNext(
                      pg_advisory_xact_lock(${MATCH_LOCK_CLASS}::int, hashtext(${queue.name}))`.execute(tx);
     const turn = await readTurn(tx, queue.name);
     if (!turn) return null; // commits only the wrap-up endings
-    const { entry, free, attemptId, attemptNo } = turn;
+    const { entry, free, attemptId, attemptNo, snapshot } = turn;
     const agents = await lockAgents(tx, queue, free, random);
     if (agents.length === 0) return null; // the entry stays as it was
 
@@ -180,7 +180,7 @@ async function reserveNext(
         .where('id', '=', entry.id))
       .insertInto('call_events').values({
         event_type: 'dispatch.reserved', queue_id: queue.name, entry_id: entry.id, attempt_id: attemptId, agent_id: single?.agentId ?? null,
-        details: json({ agents: agentIds, attemptNo, kind: entry.kind, strategy: queue.strategy, place: entry.place, fsNode }),
+        details: json({ agents: agentIds, attemptNo, kind: entry.kind, strategy: queue.strategy, place: entry.place, fsNode, snapshot }),
       })
       .execute();
     const reserved = reservedAttemptFrom({
@@ -204,6 +204,12 @@ interface Turn {
    * so entry.attempts + 1 would collide on the (entry_id, attempt_no) key.
    */
   readonly attemptNo: number;
+  /**
+   * What this read could see (pg_snapshot as text), kept on the dispatch.reserved line: with the
+   * event lines' txid it shows exactly which changes had committed when the head was chosen
+   * (migrations/…_event_txid.ts).
+   */
+  readonly snapshot: string;
 }
 
 type HeadEntry = Awaited<ReturnType<ReturnType<typeof eligibleHead>['executeTakeFirstOrThrow']>>;
@@ -221,7 +227,7 @@ type HeadEntry = Awaited<ReturnType<ReturnType<typeof eligibleHead>['executeTake
  */
 async function readTurn(tx: Transaction<Database>, queueId: string): Promise<Turn | null> {
   const { rows } = await sql<HeadEntry & {
-    attempt_id: string | null; attempt_no: number;
+    attempt_id: string | null; attempt_no: number; snapshot: string;
     agent_id: string | null; contact: string; ring_timeout_seconds: number | null; level: number; position: number;
     idle_since: Date | null; last_offered_at: Date | null; talk_seconds: string; calls_answered: number;
   }>`
@@ -243,8 +249,9 @@ async function readTurn(tx: Transaction<Database>, queueId: string): Promise<Tur
         and (a.state = 'idle' or a.id in (select id from ended))),
     ids as (
       select case when exists (select 1 from free) then nextval(pg_get_serial_sequence('callback_attempts', 'id'))::text end as attempt_id,
-             (select coalesce(max(ca.attempt_no), 0)::int + 1 from callback_attempts ca where ca.entry_id = (select id from head)) as attempt_no)
-    select head.*, ids.attempt_id, ids.attempt_no, free.*
+             (select coalesce(max(ca.attempt_no), 0)::int + 1 from callback_attempts ca where ca.entry_id = (select id from head)) as attempt_no,
+             pg_current_snapshot()::text as snapshot)
+    select head.*, ids.attempt_id, ids.attempt_no, ids.snapshot, free.*
     from head cross join ids left join free on true`.execute(tx);
   const first = rows[0];
   if (!first || first.attempt_id === null) return null;
@@ -256,6 +263,7 @@ async function readTurn(tx: Transaction<Database>, queueId: string): Promise<Tur
     })),
     attemptId: first.attempt_id,
     attemptNo: first.attempt_no,
+    snapshot: first.snapshot,
   };
 }
 

@@ -91,7 +91,10 @@ export interface AttemptStore {
    * longer open (ended meanwhile, or lost by a Postgres crash): the run must not go on.
    */
   markAgentAnswered(attemptId: string, agentId: string, agentLegUuid: string): Promise<boolean>;
-  /** Callback: the customer is being dialled (entry `callback_dialing`). False as markAgentAnswered: then dial nobody. */
+  /**
+   * Callback: the customer is being dialled (entry `callback_dialing`). False when the attempt
+   * is no longer open (as markAgentAnswered) or its callback was cancelled meanwhile: dial nobody.
+   */
   markCustomerDialing(attemptId: string): Promise<boolean>;
   markCustomerAnswered(attemptId: string): Promise<void>;
   /** Both legs bridged: attempt bridged_at, entry `connected`, agent `in_call`. */

@@ -52,7 +52,8 @@ describe('qcb migrate', () => {
     assert.match(r.stdout, /^pending +- +2026-11-26T12-00-00_dispatch$/m);
     assert.match(r.stdout, /^pending +- +2026-11-26T23-00-00_matcher_own_wakeups$/m);
     assert.match(r.stdout, /^pending +- +2026-11-27T00-00-00_report_views$/m);
-    assert.match(r.stdout, /^0 applied, 4 pending$/m);
+    assert.match(r.stdout, /^pending +- +2026-11-27T00-10-00_event_txid$/m);
+    assert.match(r.stdout, /^0 applied, 5 pending$/m);
 
     r = await qcb(['migrate', 'latest'], env);
     assert.equal(r.code, 0, r.stderr);
@@ -60,6 +61,7 @@ describe('qcb migrate', () => {
     assert.match(r.stdout, /^applied +2026-11-26T12-00-00_dispatch$/m);
     assert.match(r.stdout, /^applied +2026-11-26T23-00-00_matcher_own_wakeups$/m);
     assert.match(r.stdout, /^applied +2026-11-27T00-00-00_report_views$/m);
+    assert.match(r.stdout, /^applied +2026-11-27T00-10-00_event_txid$/m);
     assert.equal(r.stderr, '');
 
     r = await qcb(['migrate', 'latest'], env);
@@ -68,7 +70,11 @@ describe('qcb migrate', () => {
 
     r = await qcb(['migrate', 'status'], env);
     assert.match(r.stdout, /^applied +\d{4}-\d\d-\d\dT[\d:.]+Z +2026-11-26T10-00-00_initial$/m);
-    assert.match(r.stdout, /^4 applied, 0 pending$/m);
+    assert.match(r.stdout, /^5 applied, 0 pending$/m);
+
+    r = await qcb(['migrate', 'down'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^reverted +2026-11-27T00-10-00_event_txid$/m);
 
     r = await qcb(['migrate', 'down'], env);
     assert.equal(r.code, 0, r.stderr);

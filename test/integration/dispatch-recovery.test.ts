@@ -23,6 +23,7 @@ import { DEFAULT_TIMING } from '../../controller/dispatch/connect-deps.js';
 import type { ReservedAttempt } from '../../controller/dispatch/types.js';
 import type { SimChannel } from '../fakeswitch/index.js';
 import { watchLegs } from '../helpers/sim-watch.js';
+import { cancelCallback } from '../../controller/dispatch/callback-ops.js';
 
 const YAML = `
 queues:
@@ -185,6 +186,30 @@ test('the answer cannot be recorded (Postgres down): the agent is hung up and th
   } finally {
     legs.stop();
     await logout('ben');
+  }
+});
+
+test('a callback cancelled by ops while its agent rings: the agent is hung up and released, the customer is never dialled', async () => {
+  const row = await h.db.db.insertInto('queue_entries').values({
+    queue_id: 'cb', kind: 'callback', status: 'callback_pending', callback_number: '0509990009', fs_node: 'fs1',
+    max_attempts: 3, next_attempt_at: new Date(), expires_at: new Date(Date.now() + 3600_000), callback_requested_at: new Date(),
+  }).returning('id').executeTakeFirstOrThrow();
+  await changeAgentStatus(h.db.db, 'cid', 'login');
+  const [a] = await matchAndReserve(h.db.db, deps.config, { queueId: 'cb' });
+  assert.equal(a?.entryId, row.id);
+  const legs = watchLegs(h.fs, (name) => (name.includes('agent-cid') ? 'cid' : name.includes('cust-') ? 'customer' : undefined));
+  try {
+    const run = answeredAfter(async () => { await cancelCallback(h.db.db, row.id, 'test'); });
+    assert.deepEqual(await runConnect(run, a!.attemptId), { kind: 'ended', outcome: 'cancelled', cause: 'CALLBACK_CANCELLED' });
+    await legs.until('the agent leg hung up', () => legs.live('cid').length === 0, 5000);
+    assert.equal(legs.legs.get('customer'), undefined, 'the customer was never dialled');
+    const after = await entry(h, row.id);
+    assert.equal(after.status, 'cancelled', 'the entry stays cancelled');
+    assert.equal(after.attempts, 0, 'no customer try counted');
+    assert.equal((await agentState('cid')).state, 'idle', 'the agent is free again');
+  } finally {
+    legs.stop();
+    await logout('cid');
   }
 });
 

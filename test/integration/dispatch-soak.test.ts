@@ -19,6 +19,7 @@
 // Postgres (wrap-up, busy and no-answer pauses) are real seconds, so they are set to 0-1 s.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import { waitUntil, type CallOutcome } from '../helpers/controller-harness.js';
 import { startDispatchHarness, type DispatchHarness } from '../helpers/dispatch-harness.js';
 import { watchLegs, prng, type LegWatch } from '../helpers/sim-watch.js';
@@ -120,7 +121,7 @@ test(`soak: ${CALLERS} callers, ${AGENTS} agents at random (seed ${SEED}): nobod
 
   const entries = await db.selectFrom('queue_entries').selectAll().orderBy('id').execute();
   const attempts = await db.selectFrom('callback_attempts').selectAll().orderBy('id').execute();
-  const events = await db.selectFrom('call_events').select(['id', 'at', 'event_type', 'agent_id', 'entry_id', 'attempt_id', 'details']).orderBy('id').execute();
+  const events = await db.selectFrom('call_events').select(['id', 'at', 'event_type', 'agent_id', 'entry_id', 'attempt_id', 'details', 'txid']).orderBy('id').execute();
 
   // Invariant 2 (live callers): one entry per caller, its status agrees with how the session ended.
   assert.equal(entries.length, CALLERS, 'one entry per caller, none lost, none doubled');
@@ -186,6 +187,21 @@ test(`soak: ${CALLERS} callers, ${AGENTS} agents at random (seed ${SEED}): nobod
   // runs from the attempt's reservation to its attempt.ended line, and "leaving" is the
   // entry's last line (abandoned, completed): a transaction's now() is its START, and the rows
   // it changes stay locked (passed over by the matcher) until it commits, after its last line.
+  // And an earlier place only counts if the change that put it in line (its arrival, its
+  // requeue) had committed when the matcher read: its line's txid is visible in the snapshot the
+  // matcher kept on its dispatch.reserved line. A commit waiting for a slow disk lands long
+  // after its last line, and a matcher that read before it rightly did not see that place.
+  assert.ok(events.every((ev) => ev.txid !== null), 'every line has its transaction id');
+  const snapshotOf = new Map(events.filter((ev) => ev.event_type === 'dispatch.reserved')
+    .map((ev) => [ev.attempt_id!, (ev.details as { snapshot?: string }).snapshot ?? null]));
+  const inLineBy = (entryId: string, before: number) => events
+    .filter((ev) => ev.entry_id === entryId && /^entry\.(created|requeued|reopened|resumed)$/.test(ev.event_type) && ev.at.getTime() <= before).at(-1);
+  assert.ok([...snapshotOf.values()].every((v) => typeof v === 'string' && /^\d+:\d+:/.test(v)), 'every reservation kept its snapshot');
+  const sawIt = async (txid: string | null | undefined, snapshot: string | null | undefined): Promise<boolean> => {
+    if (!txid || !snapshot) return true;
+    const { rows } = await sql<{ v: boolean }>`select pg_visible_in_snapshot(${txid}::xid8, ${snapshot}::pg_snapshot) as v`.execute(db);
+    return rows[0]!.v;
+  };
   const reservedAt = new Map(events.filter((ev) => ev.event_type === 'dispatch.reserved').map((ev) => [ev.attempt_id!, ev.at.getTime()]));
   const attemptEndAt = new Map(events.filter((ev) => ev.event_type === 'attempt.ended').map((ev) => [ev.attempt_id!, ev.at.getTime()]));
   const entryEndAt = new Map<string, number>();
@@ -197,10 +213,12 @@ test(`soak: ${CALLERS} callers, ${AGENTS} agents at random (seed ${SEED}): nobod
       for (const a of attemptsOf(e.id)) {
         const from = a.created_at.getTime() - MARGIN_MS;
         const to = reservedAt.get(a.id)! + MARGIN_MS;
-        const overtaken = qEntries.filter((o) => BigInt(o.place) < BigInt(e.place)
+        const waitingInPlainSight = qEntries.filter((o) => BigInt(o.place) < BigInt(e.place)
           && o.arrived_at.getTime() < from
           && Math.max(o.ended_at?.getTime() ?? Infinity, entryEndAt.get(o.id) ?? 0) > to
           && !attemptsOf(o.id).some((x) => x.created_at.getTime() < to && Math.max(x.ended_at?.getTime() ?? Infinity, attemptEndAt.get(x.id) ?? 0) > from));
+        const overtaken: typeof waitingInPlainSight = [];
+        for (const o of waitingInPlainSight) if (await sawIt(inLineBy(o.id, to)?.txid, snapshotOf.get(a.id))) overtaken.push(o);
         const around = (id: string) => events.filter((ev) => ev.entry_id === id && ev.at.getTime() > from - 500 && ev.at.getTime() < to + 500)
           .map((ev) => `${ev.event_type}@${ev.at.toISOString().slice(17)}`);
         assert.deepEqual(overtaken.map((o) => o.id), [], `${queue}: attempt ${a.id} for place ${e.place} (window ${new Date(from).toISOString().slice(17)}…${new Date(to).toISOString().slice(17)}) while earlier places waited: ${JSON.stringify(overtaken.map((o) => ({ entry: o, attempts: attemptsOf(o.id), events: around(o.id) })))}`);

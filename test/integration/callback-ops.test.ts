@@ -1,0 +1,92 @@
+// Callbacks by hand: `qcb callback list|cancel` run in-process against a real database, the
+// rows and the event line a cancel leaves, and the refusals (a caller on the line, a callback
+// connected right now, one already ended, an unknown or malformed id).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { runCli } from '../../controller/cli/program.js';
+import type { CliIo } from '../../controller/cli/io.js';
+import { matchAndReserve } from '../../controller/dispatch/matcher.js';
+import { addCallback, addLive, CALLBACK, entryRow, login, startDispatchDb, type DispatchDb } from '../helpers/dispatch-db.js';
+
+const YAML = `
+queues:
+  - { name: sales, extension: "8501", ${CALLBACK} }
+  - { name: support, extension: "8502", ${CALLBACK} }
+agents:
+  - { id: ann, contact: user/ann, tiers: [{ queue: support }] }
+`;
+
+describe('qcb callback', () => {
+  let t: DispatchDb;
+  let env: Record<string, string>;
+  before(async () => {
+    t = await startDispatchDb(YAML);
+    env = { DATABASE_URL: t.tdb.url };
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  async function qcb(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l) };
+    const code = await runCli(['node', 'qcb', 'callback', ...args], io, env);
+    return { code, out, err };
+  }
+
+  it('list, cancel with a reason, and the refusals', async () => {
+    assert.deepEqual((await qcb('list')).out, ['no callbacks waiting']);
+    const a = await addCallback(t.db, 'sales', '0671111111', { dueInSeconds: 300, maxAttempts: 3 });
+    const b = await addCallback(t.db, 'support', '0672222222');
+    const live = await addLive(t.db, 'sales');
+
+    let r = await qcb('list');
+    assert.equal(r.code, 0, r.err.join('\n'));
+    assert.match(r.out[0]!, /^ENTRY +QUEUE +NUMBER +STATUS +TRIES +NEXT +EXPIRES +REQUESTED$/);
+    assert.match(r.out[1]!, new RegExp(`^${a.id} +sales +0671111111 +callback_pending +0/3 +in 5m `));
+    assert.match(r.out[2]!, new RegExp(`^${b.id} +support +0672222222 +callback_pending `));
+    assert.equal(r.out.length, 3, 'the live caller is not a callback');
+    assert.deepEqual((await qcb('list', '--queue', 'support')).out.slice(1).map((l) => l.split(/ +/)[0]), [b.id]);
+
+    r = await qcb('cancel', a.id, 'customer called again');
+    assert.deepEqual([r.code, r.out], [0, [`entry ${a.id}: cancelled (was callback_pending)`]]);
+    const row = await entryRow(t.db, a.id);
+    assert.equal(row.status, 'cancelled');
+    assert.equal(row.end_reason, 'ops_cancelled');
+    assert.ok(row.ended_at);
+    assert.equal(row.next_attempt_at, null);
+    const ev = await t.db.selectFrom('call_events').selectAll().where('entry_id', '=', a.id).orderBy('id', 'desc').executeTakeFirstOrThrow();
+    assert.equal(ev.event_type, 'entry.cancelled');
+    assert.deepEqual(ev.details, { by: 'ops', reason: 'customer called again', from: 'callback_pending', attemptUnderWay: null });
+    assert.ok(!(await qcb('list')).out.some((l) => l.startsWith(`${a.id} `)), 'no longer waiting');
+    assert.match((await qcb('list', '--all')).out.find((l) => l.startsWith(`${a.id} `))!, /cancelled\(ops_cancelled\)/);
+    // The same number may ask again (one active callback per queue and number).
+    await addCallback(t.db, 'sales', '0671111111');
+
+    for (const [id, problem] of [
+      [a.id, /already cancelled/], [live.id, /a caller on the line \(waiting\), not a callback/], ['999999', /no such entry/], ['12; drop', /not an entry id/],
+    ] as const) {
+      r = await qcb('cancel', id);
+      assert.equal(r.code, 1, id);
+      assert.match(r.err.join('\n'), problem);
+    }
+
+    // A callback whose attempt is under way (the agent rings): cancelled, the attempt is told.
+    await login(t.db, 'ann');
+    const [reserved] = await matchAndReserve(t.db, t.config, { queueId: 'support' });
+    assert.equal(reserved?.entryId, b.id);
+    r = await qcb('cancel', b.id);
+    assert.equal(r.code, 0, r.err.join('\n'));
+    assert.match(r.out[0]!, /cancelled \(was dispatching; the attempt under way ends without dialling the customer/);
+    const json = JSON.parse((await qcb('list', '--all', '--json')).out.join('\n')) as { entryId: string; status: string }[];
+    assert.equal(json.find((c) => c.entryId === b.id)?.status, 'cancelled');
+
+    // Connected right now: not cancelled.
+    const c = await addCallback(t.db, 'sales', '0673333333');
+    await t.db.updateTable('queue_entries').set({ status: 'connected' }).where('id', '=', c.id).execute();
+    r = await qcb('cancel', c.id);
+    assert.equal(r.code, 1);
+    assert.match(r.err.join('\n'), /connected to an agent right now/);
+  });
+});
