@@ -33,7 +33,9 @@
 // gives no sample). Clocks: Postgres and this process read the same system clock.
 //
 // To look closer: BENCH_KEEP_DB=1 keeps the database and the Redis keys (attempt rows and the
-// event log have every step's time); BENCH_WORKER_PROF=<dir> writes the worker's CPU profile.
+// event log have every step's time); BENCH_WORKER_PROF=<dir> writes the worker's CPU profile;
+// BENCH_NODE_ARGS="--require x.cjs" passes node options to the worker (e.g. an event-loop probe);
+// BENCH_SHOW_SLOW=<ms> prints the split of every sample slower than that.
 import { performance } from 'node:perf_hooks';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
