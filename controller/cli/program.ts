@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, type Env } from '../config/index.js';
 import { registerAgent } from './commands/agent.js';
 import { registerCallback } from './commands/callback.js';
+import { registerStatus } from './commands/status.js';
 import { registerConfig } from './commands/config-check.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRun } from './commands/run.js';
@@ -36,6 +37,7 @@ export function buildProgram(io: CliIo = consoleIo, env?: Env): Command {
   registerRun(program, io, env);
   registerAgent(program, io, env);
   registerCallback(program, io, env);
+  registerStatus(program, io, env);
   return program;
 }
 

@@ -1,4 +1,4 @@
-// Callbacks by hand: `qcb callback list|cancel` run in-process against a real database, the
+// The floor at a glance (`qcb status`) and callbacks by hand (`qcb callback list|cancel`), run in-process against a real database, the
 // rows and the event line a cancel leaves, and the refusals (a caller on the line, a callback
 // connected right now, one already ended, an unknown or malformed id).
 import { after, before, describe, it } from 'node:test';
@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { runCli } from '../../controller/cli/program.js';
 import type { CliIo } from '../../controller/cli/io.js';
 import { matchAndReserve } from '../../controller/dispatch/matcher.js';
-import { addCallback, addLive, CALLBACK, entryRow, login, startDispatchDb, type DispatchDb } from '../helpers/dispatch-db.js';
+import { addCallback, addLive, CALLBACK, entryRow, login, resetFloor, startDispatchDb, type DispatchDb } from '../helpers/dispatch-db.js';
 
 const YAML = `
 queues:
@@ -34,6 +34,31 @@ describe('qcb callback', () => {
     const code = await runCli(['node', 'qcb', 'callback', ...args], io, env);
     return { code, out, err };
   }
+
+  it('qcb status: per queue, callers waiting and in the menu, callbacks due and later, calls under way, agents', async () => {
+    const out: string[] = [];
+    const run = async (...args: string[]) => {
+      out.length = 0;
+      const code = await runCli(['node', 'qcb', 'status', ...args], { out: (l) => out.push(l), err: (l) => out.push(l) }, env);
+      assert.equal(code, 0, out.join('\n'));
+    };
+    // One caller on hold for 125 s (arrival times never change: written so), one in the menu.
+    const since = new Date(Date.now() - 125_000);
+    await t.db.insertInto('queue_entries').values({ queue_id: 'sales', kind: 'live', status: 'waiting', arrived_at: since }).execute();
+    await t.db.insertInto('queue_entries').values({ queue_id: 'sales', kind: 'live', status: 'offering', arrived_at: since }).execute();
+    await addCallback(t.db, 'sales', '0674444444');
+    await addCallback(t.db, 'sales', '0675555555', { dueInSeconds: 600 });
+    await login(t.db, 'ann');
+    await run();
+    assert.match(out[0]!, /^QUEUE +WAITING +MENU +CB DUE +CB LATER +DISPATCH +DIALLING +TALKING +LONGEST +AGENTS/);
+    assert.match(out[1]!, /^sales +1 +1 +1 +1 +0 +0 +0 +2m0[5-9]s +0\/0\/0\/0\/0$/);
+    assert.match(out[2]!, /^support +0 +0 +0 +0 +0 +0 +0 +- +1\/0\/0\/0\/0$/);
+    await run('--json');
+    const sales = (JSON.parse(out.join('\n')) as { queueId: string; waiting: number; callbacksDue: number }[]).find((q) => q.queueId === 'sales');
+    assert.equal(sales?.waiting, 1);
+    assert.equal(sales?.callbacksDue, 1);
+    await resetFloor(t.db);
+  });
 
   it('list, cancel with a reason, and the refusals', async () => {
     assert.deepEqual((await qcb('list')).out, ['no callbacks waiting']);

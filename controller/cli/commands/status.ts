@@ -1,0 +1,56 @@
+// `qcb status`: the floor at a glance, against DATABASE_URL (controller/dispatch/floor-status.ts).
+import type { Command } from 'commander';
+import { loadEnv, type Env } from '../../config/index.js';
+import { createDb } from '../../db/create-db.js';
+import { floorStatus, type QueueStatus } from '../../dispatch/floor-status.js';
+import { CliExit, type CliIo } from '../io.js';
+
+function duration(s: number | null): string {
+  if (s === null) return '-';
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+function table(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+}
+
+async function status(io: CliIo, env: Env | undefined, options: { json?: boolean }): Promise<void> {
+  const cfg = loadEnv(env, ['database']);
+  const { db, close } = createDb(cfg.secrets.databaseUrl ?? '', { max: 1, applicationName: 'qcb-status' });
+  let queues: QueueStatus[];
+  try {
+    queues = await floorStatus(db);
+  } catch (err) {
+    throw new CliExit(1, `status: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    await close().catch(() => undefined);
+  }
+  if (options.json) {
+    io.out(JSON.stringify(queues, null, 2));
+    return;
+  }
+  if (queues.length === 0) {
+    io.out('no queues (run the controller once to sync the configuration)');
+    return;
+  }
+  const rows = [['QUEUE', 'WAITING', 'MENU', 'CB DUE', 'CB LATER', 'DISPATCH', 'DIALLING', 'TALKING', 'LONGEST', 'AGENTS idle/busy/wrap/break/out']];
+  for (const q of queues) {
+    const a = q.agents;
+    rows.push([
+      q.active ? q.queueId : `${q.queueId} (removed)`, String(q.waiting), String(q.inMenu), String(q.callbacksDue), String(q.callbacksScheduled),
+      String(q.dispatching), String(q.dialling), String(q.connected), duration(q.longestWaitSeconds),
+      `${a.idle}/${a.busy}/${a.wrapUp}/${a.onBreak}/${a.loggedOut}`,
+    ]);
+  }
+  for (const line of table(rows)) io.out(line);
+}
+
+/** Registers `status` on the program. */
+export function registerStatus(program: Command, io: CliIo, env: Env | undefined): void {
+  program.command('status').description('each queue: callers waiting, callbacks, calls under way, agents (DATABASE_URL)')
+    .option('--json', 'print JSON')
+    .action((options: { json?: boolean }) => status(io, env, options));
+}
