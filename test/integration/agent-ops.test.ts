@@ -4,8 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { runCli } from '../../controller/cli/program.js';
-import type { CliIo } from '../../controller/cli/io.js';
+import { qcbInProcess } from '../helpers/qcb-in-process.js';
 import { changeAgentStatus, listAgents } from '../../controller/dispatch/agent-ops.js';
 import { AgentOpError } from '../../controller/dispatch/agent-op-error.js';
 import { addLive, agentRow, CALLBACK, startDispatchDb, type DispatchDb } from '../helpers/dispatch-db.js';
@@ -30,13 +29,7 @@ describe('qcb agent', () => {
     await t?.close();
   });
 
-  async function qcb(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l) };
-    const code = await runCli(['node', 'qcb', 'agent', ...args], io, env);
-    return { code, out, err };
-  }
+  const qcb = (...args: string[]) => qcbInProcess(env, 'agent', ...args);
   const lastEvent = async (agentId: string) => t.db.selectFrom('call_events').selectAll().where('agent_id', '=', agentId)
     .orderBy('id', 'desc').executeTakeFirstOrThrow();
 
@@ -112,10 +105,8 @@ describe('qcb agent', () => {
   });
 
   it('needs DATABASE_URL', async () => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await runCli(['node', 'qcb', 'agent', 'list'], { out: (l) => out.push(l), err: (l) => err.push(l) }, {});
-    assert.equal(code, 1);
-    assert.match(err.join('\n'), /DATABASE_URL/);
+    const r = await qcbInProcess({}, 'agent', 'list');
+    assert.equal(r.code, 1);
+    assert.match(r.err.join('\n'), /DATABASE_URL/);
   });
 });

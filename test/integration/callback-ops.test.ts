@@ -3,8 +3,7 @@
 // connected right now, one already ended, an unknown or malformed id).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCli } from '../../controller/cli/program.js';
-import type { CliIo } from '../../controller/cli/io.js';
+import { qcbInProcess } from '../helpers/qcb-in-process.js';
 import { matchAndReserve } from '../../controller/dispatch/matcher.js';
 import { addCallback, addLive, CALLBACK, entryRow, login, resetFloor, startDispatchDb, type DispatchDb } from '../helpers/dispatch-db.js';
 
@@ -27,20 +26,14 @@ describe('qcb callback', () => {
     await t?.close();
   });
 
-  async function qcb(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l) };
-    const code = await runCli(['node', 'qcb', 'callback', ...args], io, env);
-    return { code, out, err };
-  }
+  const qcb = (...args: string[]) => qcbInProcess(env, 'callback', ...args);
 
   it('qcb status: per queue, callers waiting and in the menu, callbacks due and later, calls under way, agents', async () => {
-    const out: string[] = [];
+    let out: string[] = [];
     const run = async (...args: string[]) => {
-      out.length = 0;
-      const code = await runCli(['node', 'qcb', 'status', ...args], { out: (l) => out.push(l), err: (l) => out.push(l) }, env);
-      assert.equal(code, 0, out.join('\n'));
+      const r = await qcbInProcess(env, 'status', ...args);
+      assert.equal(r.code, 0, r.err.join('\n'));
+      out = r.out;
     };
     // One caller on hold for 125 s (arrival times never change: written so), one in the menu.
     const since = new Date(Date.now() - 125_000);

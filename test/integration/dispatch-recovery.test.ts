@@ -95,6 +95,18 @@ function withStore(overrides: Partial<ReconcileDeps['store']>): ReconcileDeps {
   return { ...deps, store: proxy };
 }
 
+/** A callback due now in `cb` (as the controller commits it) with cid logged in, reserved by the matcher (no job). */
+async function reservedCallback(number: string): Promise<{ row: { id: string }; a: ReservedAttempt }> {
+  const row = await h.db.db.insertInto('queue_entries').values({
+    queue_id: 'cb', kind: 'callback', status: 'callback_pending', callback_number: number, fs_node: 'fs1',
+    max_attempts: 3, next_attempt_at: new Date(), expires_at: new Date(Date.now() + 3600_000), callback_requested_at: new Date(),
+  }).returning('id').executeTakeFirstOrThrow();
+  await changeAgentStatus(h.db.db, 'cid', 'login');
+  const [a] = await matchAndReserve(h.db.db, deps.config, { queueId: 'cb' });
+  assert.equal(a?.entryId, row.id);
+  return { row, a };
+}
+
 async function logout(...ids: string[]): Promise<void> {
   for (const id of ids) await changeAgentStatus(h.db.db, id, 'logout');
 }
@@ -190,17 +202,11 @@ test('the answer cannot be recorded (Postgres down): the agent is hung up and th
 });
 
 test('a callback cancelled by ops while its agent rings: the agent is hung up and released, the customer is never dialled', async () => {
-  const row = await h.db.db.insertInto('queue_entries').values({
-    queue_id: 'cb', kind: 'callback', status: 'callback_pending', callback_number: '0509990009', fs_node: 'fs1',
-    max_attempts: 3, next_attempt_at: new Date(), expires_at: new Date(Date.now() + 3600_000), callback_requested_at: new Date(),
-  }).returning('id').executeTakeFirstOrThrow();
-  await changeAgentStatus(h.db.db, 'cid', 'login');
-  const [a] = await matchAndReserve(h.db.db, deps.config, { queueId: 'cb' });
-  assert.equal(a?.entryId, row.id);
+  const { row, a } = await reservedCallback('0509990009');
   const legs = watchLegs(h.fs, (name) => (name.includes('agent-cid') ? 'cid' : name.includes('cust-') ? 'customer' : undefined));
   try {
     const run = answeredAfter(async () => { await cancelCallback(h.db.db, row.id, 'test'); });
-    assert.deepEqual(await runConnect(run, a!.attemptId), { kind: 'ended', outcome: 'cancelled', cause: 'CALLBACK_CANCELLED' });
+    assert.deepEqual(await runConnect(run, a.attemptId), { kind: 'ended', outcome: 'cancelled', cause: 'CALLBACK_CANCELLED' });
     await legs.until('the agent leg hung up', () => legs.live('cid').length === 0, 5000);
     assert.equal(legs.legs.get('customer'), undefined, 'the customer was never dialled');
     const after = await entry(h, row.id);
@@ -240,25 +246,18 @@ test('a worker died between uuid_bridge and markBridged: the re-run finds the ca
 });
 
 test('a callback whose worker died while the customer rang is cancelled, never dialled a second time by the re-run', async () => {
-  // A callback entry as the controller commits it (the call flow is tested elsewhere).
-  const row = await h.db.db.insertInto('queue_entries').values({
-    queue_id: 'cb', kind: 'callback', status: 'callback_pending', callback_number: '0509990001', fs_node: 'fs1',
-    max_attempts: 3, next_attempt_at: new Date(), expires_at: new Date(Date.now() + 3600_000), callback_requested_at: new Date(),
-  }).returning('id').executeTakeFirstOrThrow();
-  await changeAgentStatus(h.db.db, 'cid', 'login');
-  const [a] = await matchAndReserve(h.db.db, deps.config, { queueId: 'cb' });
-  assert.equal(a?.entryId, row.id);
+  const { row, a } = await reservedCallback('0509990001');
   const client = nodes.client('fs1');
-  await deps.store.markRinging(a!.attemptId);
-  const agentLeg = (await client.bgapi(agentOriginateCommand(a!.agents, { callerIdName: 'callback', callerIdNumber: '0509990001', attemptId: a!.attemptId }))).trim().slice(4);
-  await deps.store.markAgentAnswered(a!.attemptId, 'cid', agentLeg);
+  await deps.store.markRinging(a.attemptId);
+  const agentLeg = (await client.bgapi(agentOriginateCommand(a.agents, { callerIdName: 'callback', callerIdNumber: '0509990001', attemptId: a.attemptId }))).trim().slice(4);
+  await deps.store.markAgentAnswered(a.attemptId, 'cid', agentLeg);
   const agentChannel = await waitChannel(agentLeg);
-  await deps.store.markCustomerDialing(a!.attemptId);
+  await deps.store.markCustomerDialing(a.attemptId);
   const queue = deps.config.queues.find((q) => q.name === 'cb')!;
-  const customerJob = client.bgapi(customerOriginate(queue, '0509990001', a!.customerLegUuid!, 30, a!.attemptId), { timeoutMs: 10_000 });
-  const customer = await Promise.race([waitChannel(a!.customerLegUuid!), customerJob.then((b) => { throw new Error(`customer originate: ${b}`); })]);
+  const customerJob = client.bgapi(customerOriginate(queue, '0509990001', a.customerLegUuid!, 30, a.attemptId), { timeoutMs: 10_000 });
+  const customer = await Promise.race([waitChannel(a.customerLegUuid!), customerJob.then((b) => { throw new Error(`customer originate: ${b}`); })]);
 
-  const r = await runConnect(deps, a!.attemptId);
+  const r = await runConnect(deps, a.attemptId);
   assert.equal(r.kind === 'ended' && r.outcome, 'cancelled');
   assert.equal(await customer.ended, 'ORIGINATOR_CANCEL');
   assert.equal((await customerJob).trim(), '-ERR ORIGINATOR_CANCEL');

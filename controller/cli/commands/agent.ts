@@ -1,24 +1,14 @@
 // `qcb agent list|login|logout|pause|resume`: agents by hand, against DATABASE_URL. A logout or
 // pause during a call takes effect after the call (the state column shows the call going on).
 import type { Command } from 'commander';
-import { loadEnv, type Env } from '../../config/index.js';
-import { createDb } from '../../db/create-db.js';
+import type { Env } from '../../config/index.js';
 import { AgentOpError } from '../../dispatch/agent-op-error.js';
 import { changeAgentStatus, listAgents, type AgentAction, type AgentSummary } from '../../dispatch/agent-ops.js';
-import { CliExit, type CliIo } from '../io.js';
+import type { CliIo } from '../io.js';
+import { table, withDb } from '../db-command.js';
 
-async function withDb<T>(env: Env | undefined, what: string, run: (db: ReturnType<typeof createDb>['db']) => Promise<T>): Promise<T> {
-  const cfg = loadEnv(env, ['database']);
-  const { db, close } = createDb(cfg.secrets.databaseUrl ?? '', { max: 1, applicationName: 'qcb-agent' });
-  try {
-    return await run(db);
-  } catch (err) {
-    if (err instanceof CliExit) throw err;
-    if (err instanceof AgentOpError) throw new CliExit(1, err.message);
-    throw new CliExit(1, `agent ${what}: ${err instanceof Error ? err.message : String(err)}`);
-  } finally {
-    await close().catch(() => undefined);
-  }
+function withAgentDb<T>(env: Env | undefined, what: string, run: Parameters<typeof withDb<T>>[3]): Promise<T> {
+  return withDb(env, 'qcb-agent', `agent ${what}`, run, [AgentOpError]);
 }
 
 /** "ready" or how long until the agent is offered calls again. */
@@ -27,13 +17,8 @@ function readiness(a: AgentSummary, now: number): string {
   return `in ${Math.ceil((a.readyAt.getTime() - now) / 1000)}s`;
 }
 
-function table(rows: readonly (readonly string[])[]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
-}
-
 async function list(io: CliIo, env: Env | undefined, options: { json?: boolean }): Promise<void> {
-  const agents = await withDb(env, 'list', (db) => listAgents(db));
+  const agents = await withAgentDb(env, 'list', (db) => listAgents(db));
   if (options.json) {
     io.out(JSON.stringify(agents, null, 2));
     return;
@@ -55,7 +40,7 @@ async function list(io: CliIo, env: Env | undefined, options: { json?: boolean }
 }
 
 async function change(io: CliIo, env: Env | undefined, id: string, action: AgentAction, reason?: string): Promise<void> {
-  const { changed, agent } = await withDb(env, action, (db) => changeAgentStatus(db, id, action, reason));
+  const { changed, agent } = await withAgentDb(env, action, (db) => changeAgentStatus(db, id, action, reason));
   const busy = ['reserved', 'ringing', 'in_call'].includes(agent.state);
   const note = busy && action !== 'login' && action !== 'resume' ? ` (${agent.state}: takes effect after the call)` : '';
   io.out(changed ? `${agent.id}: ${agent.status}${note}` : `${agent.id}: already ${agent.status}`);

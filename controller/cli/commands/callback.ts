@@ -1,22 +1,12 @@
 // `qcb callback list|cancel`: callbacks by hand, against DATABASE_URL.
 import type { Command } from 'commander';
-import { loadEnv, type Env } from '../../config/index.js';
-import { createDb } from '../../db/create-db.js';
+import type { Env } from '../../config/index.js';
 import { CallbackOpError, cancelCallback, listCallbacks, type CallbackSummary } from '../../dispatch/callback-ops.js';
-import { CliExit, type CliIo } from '../io.js';
+import type { CliIo } from '../io.js';
+import { table, withDb } from '../db-command.js';
 
-async function withDb<T>(env: Env | undefined, what: string, run: (db: ReturnType<typeof createDb>['db']) => Promise<T>): Promise<T> {
-  const cfg = loadEnv(env, ['database']);
-  const { db, close } = createDb(cfg.secrets.databaseUrl ?? '', { max: 1, applicationName: 'qcb-callback' });
-  try {
-    return await run(db);
-  } catch (err) {
-    if (err instanceof CliExit) throw err;
-    if (err instanceof CallbackOpError) throw new CliExit(1, err.message);
-    throw new CliExit(1, `callback ${what}: ${err instanceof Error ? err.message : String(err)}`);
-  } finally {
-    await close().catch(() => undefined);
-  }
+function withCallbackDb<T>(env: Env | undefined, what: string, run: Parameters<typeof withDb<T>>[3]): Promise<T> {
+  return withDb(env, 'qcb-callback', `callback ${what}`, run, [CallbackOpError]);
 }
 
 /** "now", "in 5m", "3m ago" (minutes, rounded). */
@@ -28,13 +18,8 @@ function relative(d: Date | null, now: number): string {
   return s > 0 ? `in ${m}m` : `${m}m ago`;
 }
 
-function table(rows: readonly (readonly string[])[]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
-}
-
 async function list(io: CliIo, env: Env | undefined, options: { queue?: string; all?: boolean; json?: boolean }): Promise<void> {
-  const callbacks = await withDb(env, 'list', (db) => listCallbacks(db, { queueId: options.queue, all: options.all }));
+  const callbacks = await withCallbackDb(env, 'list', (db) => listCallbacks(db, { queueId: options.queue, all: options.all }));
   if (options.json) {
     io.out(JSON.stringify(callbacks, null, 2));
     return;
@@ -56,7 +41,7 @@ async function list(io: CliIo, env: Env | undefined, options: { queue?: string; 
 }
 
 async function cancel(io: CliIo, env: Env | undefined, entryId: string, reason: string): Promise<void> {
-  const r = await withDb(env, 'cancel', (db) => cancelCallback(db, entryId, reason));
+  const r = await withCallbackDb(env, 'cancel', (db) => cancelCallback(db, entryId, reason));
   io.out(r.attemptUnderWay
     ? `entry ${entryId}: cancelled (was ${r.from}; the attempt under way ends without dialling the customer, or finishes if dialling started)`
     : `entry ${entryId}: cancelled (was ${r.from})`);

@@ -1,9 +1,9 @@
 // `qcb status`: the floor at a glance, against DATABASE_URL (controller/dispatch/floor-status.ts).
 import type { Command } from 'commander';
-import { loadEnv, type Env } from '../../config/index.js';
-import { createDb } from '../../db/create-db.js';
-import { floorStatus, type QueueStatus } from '../../dispatch/floor-status.js';
-import { CliExit, type CliIo } from '../io.js';
+import type { Env } from '../../config/index.js';
+import { floorStatus } from '../../dispatch/floor-status.js';
+import type { CliIo } from '../io.js';
+import { table, withDb } from '../db-command.js';
 
 function duration(s: number | null): string {
   if (s === null) return '-';
@@ -12,22 +12,8 @@ function duration(s: number | null): string {
   return m < 60 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
-function table(rows: readonly (readonly string[])[]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
-}
-
 async function status(io: CliIo, env: Env | undefined, options: { json?: boolean }): Promise<void> {
-  const cfg = loadEnv(env, ['database']);
-  const { db, close } = createDb(cfg.secrets.databaseUrl ?? '', { max: 1, applicationName: 'qcb-status' });
-  let queues: QueueStatus[];
-  try {
-    queues = await floorStatus(db);
-  } catch (err) {
-    throw new CliExit(1, `status: ${err instanceof Error ? err.message : String(err)}`);
-  } finally {
-    await close().catch(() => undefined);
-  }
+  const queues = await withDb(env, 'qcb-status', 'status', (db) => floorStatus(db));
   if (options.json) {
     io.out(JSON.stringify(queues, null, 2));
     return;
