@@ -18,7 +18,8 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AgentRow, CallbackAttemptRow, Database, QueueEntryRow } from '../db/types.js';
 import { agentAfter, countsAsCustomerTry, entryAfter, type EntryNext } from '../queue/attempt-outcome.js';
-import { logEvents, reservedAttemptFrom, type EventLine } from './rows.js';
+import { attemptForConnect } from './attempt-progress.js';
+import { logEvents, type EventLine } from './rows.js';
 import type { AttemptOutcome, AttemptStore, ReservedAttempt } from './types.js';
 
 const TERMINAL = new Set(['completed', 'abandoned', 'overflowed', 'cancelled', 'expired', 'failed']);
@@ -38,16 +39,9 @@ export class PgAttemptStore implements AttemptStore {
 
   async load(attemptId: string): Promise<ReservedAttempt | null> {
     if (!isId(attemptId)) return null;
-    const r = await this.#db.selectFrom('callback_attempts as a').innerJoin('queue_entries as e', 'e.id', 'a.entry_id')
-      .select(['a.id', 'a.attempt_no', 'a.entry_id', 'e.queue_id', 'e.kind', 'a.offered', 'a.agent_id', 'a.fs_node',
-        'e.channel_uuid', 'e.callback_number', 'a.customer_leg_uuid'])
-      .where('a.id', '=', attemptId).where('a.ended_at', 'is', null).executeTakeFirst();
-    if (!r) return null;
-    return reservedAttemptFrom({
-      attemptId: r.id, attemptNo: r.attempt_no, entryId: r.entry_id, queueId: r.queue_id, kind: r.kind, offered: r.offered,
-      agentId: r.agent_id, fsNode: r.fs_node ?? '', channelUuid: r.channel_uuid, callbackNumber: r.callback_number,
-      customerLegUuid: r.customer_leg_uuid,
-    });
+    // The same read a connect job makes (attempt-progress.ts), open attempts only.
+    const view = await attemptForConnect(this.#db, attemptId);
+    return view && view.progress.endedAt === null ? view.attempt : null;
   }
 
   async markRinging(attemptId: string): Promise<boolean> {

@@ -6,11 +6,15 @@
 // its agent is released as usual. A callback already connected to an agent cannot be
 // cancelled (the call is going on), nor a live caller (they are on the line: they hang up).
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../db/types.js';
+import { ACTIVE_CALLBACK_STATUSES, type Database } from '../db/types.js';
 import { logEvents } from './rows.js';
 
-/** Callback statuses until it ends. */
-const ACTIVE = ['callback_pending', 'dispatching', 'callback_dialing', 'connected'] as const;
+/**
+ * The active callback statuses as SQL literals: the predicate of the partial index
+ * queue_entries_one_active_callback_key, which a prepared query's generic plan can only use
+ * when it sees the values (create-db.ts).
+ */
+const ACTIVE_SQL = sql.join(ACTIVE_CALLBACK_STATUSES.map((s) => sql.lit(s)));
 
 export interface CallbackSummary {
   readonly entryId: string;
@@ -34,9 +38,9 @@ export class CallbackOpError extends Error {
 export async function listCallbacks(db: Kysely<Database>, opts: { queueId?: string; all?: boolean } = {}): Promise<CallbackSummary[]> {
   let q = db.selectFrom('queue_entries')
     .select(['id', 'queue_id', 'callback_number', 'status', 'attempts', 'max_attempts', 'callback_requested_at', 'next_attempt_at', 'expires_at', 'ended_at', 'end_reason'])
-    .where('kind', '=', 'callback');
+    .where(sql<boolean>`kind = 'callback'`);
   if (opts.queueId) q = q.where('queue_id', '=', opts.queueId);
-  q = opts.all ? q.orderBy('id', 'desc').limit(200) : q.where('status', 'in', [...ACTIVE]).orderBy('queue_id').orderBy('place');
+  q = opts.all ? q.orderBy('id', 'desc').limit(200) : q.where(sql<boolean>`status in (${ACTIVE_SQL})`).orderBy('queue_id').orderBy('place');
   const rows = await q.execute();
   return rows.map((r) => ({
     entryId: r.id, queueId: r.queue_id, number: r.callback_number ?? '', status: r.status, tries: r.attempts, maxTries: r.max_attempts,
@@ -55,7 +59,7 @@ export async function cancelCallback(db: Kysely<Database>, entryId: string, reas
     if (!e) throw new CallbackOpError(`entry ${entryId}: no such entry`);
     if (e.kind !== 'callback') throw new CallbackOpError(`entry ${entryId}: a caller on the line (${e.status}), not a callback`);
     if (e.status === 'connected') throw new CallbackOpError(`entry ${entryId}: connected to an agent right now`);
-    if (!(ACTIVE as readonly string[]).includes(e.status)) throw new CallbackOpError(`entry ${entryId}: already ${e.status}`);
+    if (!(ACTIVE_CALLBACK_STATUSES as readonly string[]).includes(e.status)) throw new CallbackOpError(`entry ${entryId}: already ${e.status}`);
     const open = await tx.selectFrom('callback_attempts').select('id').where('entry_id', '=', entryId).where('ended_at', 'is', null).executeTakeFirst();
     await tx.updateTable('queue_entries')
       .set({ status: 'cancelled', ended_at: sql<Date>`now()`, end_reason: 'ops_cancelled', next_attempt_at: null })

@@ -245,8 +245,7 @@ async function readTurn(tx: Transaction<Database>, queueId: string): Promise<Tur
       select a.id as agent_id, a.contact, a.ring_timeout_seconds, qa.level, qa.position, qa.last_offered_at,
              greatest(a.ready_at, a.last_call_ended_at) as idle_since, a.talk_seconds, a.calls_answered
       from agents a join queue_agents qa on qa.agent_id = a.id and qa.queue_id = ${queueId}
-      where a.active and a.status = 'available' and (a.ready_at is null or a.ready_at <= now())
-        and (a.state = 'idle' or a.id in (select id from ended))),
+      where ${AVAILABLE_NOW} and (a.state = 'idle' or a.id in (select id from ended))),
     ids as (
       select case when exists (select 1 from free) then nextval(pg_get_serial_sequence('callback_attempts', 'id'))::text end as attempt_id,
              (select coalesce(max(ca.attempt_no), 0)::int + 1 from callback_attempts ca where ca.entry_id = (select id from head)) as attempt_no,
@@ -296,8 +295,10 @@ interface Candidate extends CandidateAgent {
   readonly ringTimeout: number | null;
 }
 
+/** SQL condition of an agent that may be offered a call now, its state aside. */
+const AVAILABLE_NOW = sql<boolean>`a.active and a.status = 'available' and (a.ready_at is null or a.ready_at <= now())`;
 /** SQL condition of an agent that may be offered a call now. */
-const FREE = sql<boolean>`a.active and a.status = 'available' and a.state = 'idle' and (a.ready_at is null or a.ready_at <= now())`;
+const FREE = sql<boolean>`${AVAILABLE_NOW} and a.state = 'idle'`;
 
 /**
  * Locks the agent(s) the strategy picks. When a pick is locked by someone else (or no longer
