@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Finds every test file (test/**/*.test.ts) and runs them with Node's own test runner,
 // TypeScript loaded through tsx. Node 20's `--test` does not discover .ts files by itself,
-// so we list them. Extra arguments narrow the run: `npm test -- test/unit`.
+// so we list them. Extra arguments narrow the run: `npm test -- test/unit`. The real-switch
+// layer (test/realswitch/) has its own runner, which starts FreeSWITCH once (scripts/test.sh).
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -16,7 +17,7 @@ function collect(path, out) {
     return out;
   }
   for (const name of readdirSync(path).sort()) {
-    if (name === 'node_modules' || name === 'fixtures' || name === 'bench') continue;
+    if (name === 'node_modules' || name === 'fixtures' || name === 'bench' || name === 'realswitch') continue;
     collect(join(path, name), out);
   }
   return out;

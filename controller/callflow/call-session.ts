@@ -88,6 +88,11 @@ export class CallSession {
       await ch.execute('answer');
       // Nothing the caller presses may end a prompt by itself; keys are read as events.
       await ch.execute('set', 'playback_terminators=none');
+      // The call ends when the conversation does. The caller is the first uuid of dispatch's
+      // uuid_bridge; when the agent hangs up first, FreeSWITCH puts that survivor back into its
+      // dialplan after `socket` (the fallback: music, then the queue again) unless this is set
+      // (switch_ivr_bridge.c, switch_ivr_multi_threaded_bridge; docs/design.md §6).
+      await ch.execute('set', 'hangup_after_bridge=true');
       const entered = await this.#o.store.enterQueue({
         queueId: this.#queue.name,
         channelUuid: ch.uuid,

@@ -124,6 +124,14 @@ export function spawnController(s: StackEnv): Daemon {
   });
 }
 
+/** `qcb run worker --bullmq-prefix <prefix>` as ops run it (info lines: "worker running" says it is up). */
+export function spawnQcbWorker(s: StackEnv & { readonly eslPassword: string }, prefix: string): Daemon {
+  return spawnDaemon([BIN, 'run', 'worker', '--bullmq-prefix', prefix], {
+    env: { QCB_CONFIG: s.configPath, DATABASE_URL: s.databaseUrl, REDIS_URL: s.redisUrl, ESL_PASSWORD: s.eslPassword, LOG_LEVEL: 'info' },
+    readyMessage: 'worker running',
+  });
+}
+
 /** A TCP port free right now on 127.0.0.1 (for a daemon that must come back on the same port). */
 export async function freePort(): Promise<number> {
   const srv = createServer();

@@ -53,7 +53,12 @@ after(async () => { await d.close(); });
 
 test('a live caller is bridged to the agent who answers; the hangup completes the entry and the agent wraps up', async () => {
   await d.login('alice');
-  const { channel, outcome } = await d.h.call({ destination: '8200', callerIdNumber: '0671234567', callerIdName: 'Jos}é, "Boss"' });
+  // The shipped dialplan's fallback after `socket` (freeswitch/dialplan/queue_callback.xml): a
+  // bridge survivor that is not hung up runs into it and queues again (issue 8a).
+  const { channel, outcome } = await d.h.call({
+    destination: '8200', callerIdNumber: '0671234567', callerIdName: 'Jos}é, "Boss"',
+    variables: { socket_resume: 'true' }, afterSocket: [['set', 'qcb_reentry=x'], ['transfer', '8200 XML queue_callback']],
+  });
   const entryId = (await entryFor(d, channel.uuid)).id;
   const attempt = await attemptWhere(d, entryId, (a) => a.bridged_at !== null, 'the bridge');
   const leg = await d.channels.get(agentLegUuid(attempt.id, 'alice'));
@@ -70,9 +75,13 @@ test('a live caller is bridged to the agent who answers; the hangup completes th
   assert.equal((await entry(d.h, entryId)).status, 'connected');
   assert.equal((await agentRow(d, 'alice')).state, 'in_call');
 
-  // The agent hangs up: the simulator hangs the caller up too (d01); the attempt ends connected.
+  // The agent hangs up: the caller is hung up too, because the controller set hangup_after_bridge
+  // (the survivor of a uuid_bridge otherwise goes on with its dialplan: bridge-survivor.test.ts);
+  // the attempt ends connected and the fallback never runs.
+  assert.equal(channel.variables.get('hangup_after_bridge'), 'true');
   leg.hangup('NORMAL_CLEARING');
   assert.equal(await channel.ended, 'NORMAL_CLEARING');
+  assert.deepEqual(channel.appLog.filter((e) => e.app === 'transfer' || e.arg === 'qcb_reentry=x'), [], 'no fallback pass');
   assert.equal(await outcome, 'connected');
   await waitUntil('entry completed', async () => (await entry(d.h, entryId)).status === 'completed');
   const [done] = await attemptsOf(d, entryId);

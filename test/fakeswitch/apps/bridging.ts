@@ -5,8 +5,16 @@
  *   returns (b07). On failure the channel is hung up with the cause unless continue_on_fail is set, which leaves
  *   originate_disposition / DIALSTATUS / originate_failed_cause (b09).
  * - uuid_bridge A B: both legs leave their apps (playback → PLAYBACK ERROR, socket/park → UNPARK + stale response),
- *   CHANNEL_EXECUTE `uuid_bridge` on both, CHANNEL_BRIDGE only on A; no EXECUTE_COMPLETE for it; when either leg hangs
- *   up the other is hung up too and A gets CHANNEL_UNBRIDGE (d01, d03a). sendmsg still runs while bridged (b09).
+ *   CHANNEL_EXECUTE `uuid_bridge` on both, CHANNEL_BRIDGE only on A; no EXECUTE_COMPLETE for it; A gets
+ *   CHANNEL_UNBRIDGE when the bridge ends (d01, d03a). sendmsg still runs while bridged (b09).
+ * - When the bridge ends, the two sides are NOT treated alike (switch_ivr_bridge.c, 1.10.12; seen on the real switch,
+ *   test/realswitch/bridge-end.test.ts):
+ *   - A hangs up → B, the peer, is hung up NORMAL_CLEARING (audio_bridge_on_exchange_media; d01);
+ *   - B hangs up → A, the uuid_bridge originator, does what its variables say at the end of
+ *     switch_ivr_multi_threaded_bridge: park_after_bridge → park, transfer_after_bridge → transfer,
+ *     hangup_after_bridge=true → hung up with B's cause; with none of them, uuid_bridge_on_soft_execute puts it back
+ *     in CS_EXECUTE and it GOES ON WITH ITS DIALPLAN after the app it was taken from (for a socket-held caller: the
+ *     actions after `socket`), and is hung up only when the extension has no more actions.
  */
 import type { SwitchCore } from '../switch-core.js';
 import type { Channel } from '../model/channel.js';
@@ -114,10 +122,9 @@ export function installBridging(core: SwitchCore): void {
 
   core.uuidBridgeImpl = (a, b) => {
     if (a.hungUp || b.hungUp) return;
-    for (const ch of [a, b]) {
-      ch.executor.unwind(false);
-      ch.dialplan = [];
-    }
+    // A keeps the rest of its extension (what follows the app it is taken from); B's is never used again.
+    for (const ch of [a, b]) ch.executor.unwind(false);
+    b.dialplan = [];
     for (const s of ['CS_HIBERNATE', 'CS_RESET', 'CS_SOFT_EXECUTE'] as const) a.setState(s);
     link(a, b);
     a.executor.start('uuid_bridge', b.uuid, { noEvents: true });
@@ -125,21 +132,47 @@ export function installBridging(core: SwitchCore): void {
     if (!a.answered) a.answer();
     if (!b.answered) b.answer();
     a.fire('CHANNEL_BRIDGE', { pre: bridgePair(a, b) });
-    const end = (gone: Channel, other: Channel): void => {
-      if (other.hungUp) return;
-      unlink(other, gone, gone.hangupCause ?? 'NORMAL_CLEARING');
-      if (other === a) a.fire('CHANNEL_UNBRIDGE', { pre: bridgePair(a, b) }); // only for the first uuid (d01)
-      other.setState('CS_EXECUTE');
-      other.hangup('NORMAL_CLEARING'); // it never returns to the socket (d01)
-    };
     a.hangupHooks.push(() => {
       if (b.hungUp) return;
       unlink(a, b, 'NORMAL_CLEARING');
       a.fire('CHANNEL_UNBRIDGE', { pre: bridgePair(a, b) });
-      b.hangup('NORMAL_CLEARING');
+      b.hangup('NORMAL_CLEARING'); // audio_bridge_on_exchange_media: an answered peer is hung up
     });
-    b.goneHooks.push(() => end(b, a));
+    b.goneHooks.push(() => {
+      if (a.hungUp) return;
+      const cause = b.hangupCause ?? 'NORMAL_CLEARING';
+      unlink(a, b, cause);
+      a.fire('CHANNEL_UNBRIDGE', { pre: bridgePair(a, b) }); // only for the first uuid (d01)
+      afterBridge(core, a, cause);
+    });
   };
+}
+
+/**
+ * What the uuid_bridge originator does once its peer is gone (switch_ivr_multi_threaded_bridge's end, then
+ * uuid_bridge_on_soft_execute): the *_after_bridge variables, else on with the dialplan.
+ */
+function afterBridge(core: SwitchCore, a: Channel, peerCause: string): void {
+  const flag = (name: string): boolean => /^(true|yes|on|enabled|active|allow|1)$/i.test(a.getVar(name) ?? '');
+  const exec = a.executor;
+  if (flag('park_after_bridge')) {
+    exec.unwind(false); // the uuid_bridge pseudo app ends without events (no EXECUTE_COMPLETE for it, d01)
+    exec.start('park', '');
+    return;
+  }
+  const transfer = a.getVar('transfer_after_bridge');
+  if (transfer) {
+    exec.transferTo(core.resolveExtension(transfer.replaceAll(':', ' ')), true);
+    return;
+  }
+  if (flag('hangup_after_bridge')) {
+    a.hangup(peerCause, { self: true });
+    return;
+  }
+  // CS_EXECUTE again: ending the pseudo app runs the extension's next action, or hangs up when there is none.
+  a.setState('CS_EXECUTE');
+  const bridgeApp = exec.stack.find((f) => f.app === 'uuid_bridge');
+  if (bridgeApp) exec.finish(bridgeApp, undefined);
 }
 
 

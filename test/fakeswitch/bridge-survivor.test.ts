@@ -1,0 +1,80 @@
+/**
+ * What a uuid_bridge's survivor does when the other side hangs up. The transcripts only recorded the caller (the
+ * first uuid) hanging up; the real switch showed the other direction (test/realswitch/bridge-end.test.ts, issue 8a):
+ * the first uuid goes on with its dialplan after the app it was taken from unless hangup_after_bridge (or
+ * park/transfer_after_bridge) says otherwise — switch_ivr_bridge.c, switch_ivr_multi_threaded_bridge and
+ * uuid_bridge_on_soft_execute (1.10.12). The second uuid is always hung up (audio_bridge_on_exchange_media).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeSwitch } from './index.js';
+import { RawOutboundServer } from './testing/raw-client.js';
+import { inbound, startSwitch, SOUNDS } from './testing/harness.js';
+
+async function bridgedCaller(fs: FakeSwitch, variables: Record<string, string> = {}) {
+  fs.defineEndpoint(/^loopback\/agent/, { answerAfterMs: 0 });
+  const srv = await RawOutboundServer.start();
+  const chP = fs.placeCall({
+    target: { host: '127.0.0.1', port: srv.port },
+    variables: { socket_resume: 'true', ...variables },
+    // the shipped dialplan's fallback after `socket`, shortened: music, then the queue again
+    afterSocket: [['playback', `${SOUNDS}/welcome.wav`], ['transfer', '8000 XML queue_callback']],
+  });
+  const out = await srv.accept();
+  const caller = await chP;
+  await out.cmd('connect');
+  await out.cmd('myevents');
+  const c = await inbound(fs);
+  const agentUuid = '7d0b6a6e-0000-4000-8000-000000000001';
+  const r = await c.cmd(`api originate {origination_uuid=${agentUuid}}loopback/agent-1 &park()`);
+  assert.match(r.body.toString(), /^\+OK/);
+  assert.equal((await c.cmd(`api uuid_bridge ${caller.uuid} ${agentUuid}`)).body.toString(), `+OK ${agentUuid}\n`);
+  await caller.waitForEvent('CHANNEL_BRIDGE', undefined, 5000, { includePast: true });
+  const agent = fs.core.channels.get(agentUuid)!;
+  return { caller, agent, c, srv };
+}
+
+test('uuid_bridge: the second uuid hangs up → the first goes on with its dialplan after the app it was taken from', async () => {
+  const fs = await startSwitch();
+  try {
+    const { caller, agent, c, srv } = await bridgedCaller(fs);
+    agent.hangup('NORMAL_CLEARING');
+    await caller.waitForEvent('CHANNEL_UNBRIDGE', undefined, 5000, { includePast: true });
+    // the fallback's playback runs: the caller is NOT hung up (what made one caller 12 entries on the real switch)
+    const ex = await caller.waitForEvent('CHANNEL_EXECUTE', (h) => h.get('Application') === 'playback', 5000, { includePast: true });
+    assert.equal(ex.get('Application-Data'), `${SOUNDS}/welcome.wav`);
+    assert.equal(caller.hungUp, false);
+    caller.hangup('NORMAL_CLEARING');
+    await c.close();
+    await srv.stop();
+  } finally {
+    await fs.stop();
+  }
+});
+
+test('uuid_bridge: with hangup_after_bridge=true the first uuid is hung up with the peer\'s cause, nothing else runs', async () => {
+  const fs = await startSwitch();
+  try {
+    const { caller, agent, c, srv } = await bridgedCaller(fs, { hangup_after_bridge: 'true' });
+    agent.hangup('USER_BUSY');
+    assert.equal(await caller.ended, 'USER_BUSY');
+    assert.deepEqual(caller.appLog.map((e) => e.app).filter((a) => a === 'playback' || a === 'transfer'), []);
+    await c.close();
+    await srv.stop();
+  } finally {
+    await fs.stop();
+  }
+});
+
+test('uuid_bridge: the first uuid hangs up → the second is hung up NORMAL_CLEARING whatever its variables', async () => {
+  const fs = await startSwitch();
+  try {
+    const { caller, agent, c, srv } = await bridgedCaller(fs);
+    caller.hangup('NORMAL_CLEARING');
+    assert.equal(await agent.ended, 'NORMAL_CLEARING');
+    await c.close();
+    await srv.stop();
+  } finally {
+    await fs.stop();
+  }
+});
