@@ -180,7 +180,11 @@ export class CallSession {
     this.#state = { kind: 'ended', outcome: 'detached' };
     if (this.#entryId) {
       const entryId = this.#entryId;
-      this.#o.store.setStatus(entryId, 'waiting').catch((err: unknown) => this.#log.error('could not reset the entry', { err }));
+      // On the write chain run() waits for: the controller's shutdown closes the database only
+      // after every session has returned, so this last write is never cut off (issue 8f).
+      this.#logChain = this.#logChain
+        .then(() => this.#o.store.setStatus(entryId, 'waiting'))
+        .catch((err: unknown) => { this.#log.error('could not reset the entry', { err }); });
     }
     this.#finish('detached');
   }

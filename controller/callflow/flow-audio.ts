@@ -7,6 +7,7 @@ import type { QueueConfig } from '../config/types.js';
 import { checkCallbackNumber } from '../queue/number-rules.js';
 import type { FlowEvent, PromptId } from './types.js';
 import { type ChannelMedia, menuArgs, numberArgs, readMenuResult } from './channel-media.js';
+import { EslConnectionClosedError } from '../esl/errors/esl-connection-closed-error.js';
 
 /** Upper bound for one prompt or menu round; hold music is not bounded. */
 export const MAX_PROMPT_MS = 10 * 60_000;
@@ -130,6 +131,9 @@ export class FlowAudio {
 
   #failed(what: string, err: unknown): void {
     if (this.#d.hungUp()) return;
+    // The socket went away under the audio (a drain cut it, the network dropped): the session
+    // says so once ("socket closed without a hangup"); the audio itself did not fail.
+    if (err instanceof EslConnectionClosedError) return;
     this.#d.log().error(`${what} failed`, { err });
   }
 }

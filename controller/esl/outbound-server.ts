@@ -23,6 +23,11 @@ export interface OutboundServerOptions {
   setupTimeoutMs?: number;
   /** Default deadline for every command/api on a session. */
   commandTimeoutMs?: number;
+  /**
+   * After the drain, how long close() waits for the handlers of the sessions it cut off to
+   * return (their last writes). Default 10 s.
+   */
+  handlerGraceMs?: number;
 }
 
 /**
@@ -36,6 +41,8 @@ export class EslOutboundServer {
   readonly #server: net.Server;
   readonly #sessions = new Set<OutboundSession>();
   readonly #sockets = new Set<net.Socket>();
+  /** Every connection's set-up and handler, until it has returned. */
+  readonly #running = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
   #idle: (() => void) | undefined;
 
@@ -48,6 +55,7 @@ export class EslOutboundServer {
       lingerSeconds: options.lingerSeconds ?? 30,
       setupTimeoutMs: options.setupTimeoutMs ?? 5000,
       commandTimeoutMs: options.commandTimeoutMs ?? 10_000,
+      handlerGraceMs: options.handlerGraceMs ?? 10_000,
     };
     this.#log = options.logger ?? silentLogger();
     this.#server = net.createServer((socket) => this.#accept(socket));
@@ -72,7 +80,9 @@ export class EslOutboundServer {
 
   /**
    * Stops taking calls and waits for the running ones to end, up to `drainMs`; then closes
-   * what is left. Memoized: every caller gets the same promise.
+   * what is left and waits for those sessions' handlers to return, so that whatever they write
+   * last (a cut-off caller's entry is put back to `waiting`) is done before the caller closes
+   * the database. Memoized: every caller gets the same promise.
    */
   close(drainMs = 0): Promise<void> {
     this.#closing ??= (async () => {
@@ -85,8 +95,19 @@ export class EslOutboundServer {
         ]);
         clearTimeout(timer);
       }
+      const cutOff = this.#sessions.size;
       for (const s of this.#sockets) s.destroy();
       await stopped;
+      if (this.#running.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        const done = await Promise.race([
+          Promise.allSettled([...this.#running]).then(() => true),
+          new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), this.#opts.handlerGraceMs); }),
+        ]);
+        clearTimeout(timer);
+        if (!done) this.#log.warn('call handlers still running after the grace period: closing anyway', { handlers: this.#running.size });
+      }
+      if (cutOff > 0) this.#log.info('drain over: calls still up were handed back to the dialplan', { calls: cutOff });
     })();
     return this.#closing;
   }
@@ -98,10 +119,11 @@ export class EslOutboundServer {
     }
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
-    void this.#setUp(socket).catch((err: Error) => {
+    const run: Promise<void> = this.#setUp(socket).catch((err: Error) => {
       this.#log.error('outbound session setup failed', { err, remote: socket.remoteAddress });
       socket.destroy();
-    });
+    }).finally(() => this.#running.delete(run));
+    this.#running.add(run);
   }
 
   async #setUp(socket: net.Socket): Promise<void> {

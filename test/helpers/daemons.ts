@@ -22,7 +22,7 @@ export interface Daemon {
   readonly ready: Promise<Record<string, unknown>>;
   /** Resolves with the exit code (or the signal's name) once it has exited. */
   readonly exited: Promise<number | string>;
-  /** Every JSON line it wrote to stdout, and its stderr text. */
+  /** Every JSON line it wrote (stdout, and stderr where warn/error go), and its stderr text. */
   readonly lines: Array<Record<string, unknown>>;
   readonly stderr: string[];
   /** SIGKILL, and wait for the exit. */
@@ -58,6 +58,12 @@ function spawnDaemon(args: string[], o: SpawnOptions): Daemon {
   child.stderr.on('data', (d: Buffer) => {
     stderr.push(d.toString());
     if (process.env.QCB_TEST_LOG) process.stderr.write(d);
+  });
+  // warn and error lines go to stderr (controller/log/logger.ts): they are log lines too
+  createInterface({ input: child.stderr }).on('line', (l) => {
+    try {
+      lines.push(JSON.parse(l) as Record<string, unknown>);
+    } catch { /* a stack trace or other text: kept in stderr */ }
   });
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));

@@ -35,14 +35,20 @@ queues:
 
 after(async () => { await testDb.drop(); });
 
-function startDaemon() {
+function startDaemon(config = configPath) {
   const child = spawn(process.execPath, [BIN, 'run', 'controller'], {
-    env: { PATH: process.env.PATH ?? '', DATABASE_URL: testDb.url, REDIS_URL: 'redis://127.0.0.1:6379', QCB_CONFIG: configPath, LOG_FORMAT: 'json' },
+    env: { PATH: process.env.PATH ?? '', DATABASE_URL: testDb.url, REDIS_URL: 'redis://127.0.0.1:6379', QCB_CONFIG: config, LOG_FORMAT: 'json' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, unknown>> = [];
   const stderr: string[] = [];
   child.stderr.on('data', (d: Buffer) => stderr.push(d.toString()));
+  // warn and error lines go to stderr (controller/log/logger.ts)
+  createInterface({ input: child.stderr }).on('line', (l) => {
+    try {
+      lines.push(JSON.parse(l) as Record<string, unknown>);
+    } catch { /* not JSON: ignore */ }
+  });
   const listening = new Promise<{ esl: string; http: string }>((resolve, reject) => {
     createInterface({ input: child.stdout }).on('line', (l) => {
       try {
@@ -89,4 +95,41 @@ test('serves calls and ops endpoints, and exits 0 on SIGTERM', async () => {
   const rows = await check.db.selectFrom('queue_entries').select(['status', 'end_reason']).execute();
   await check.close();
   assert.deepEqual(rows, [{ status: 'abandoned', end_reason: 'caller_hangup' }]);
+});
+
+test('SIGTERM with callers on hold: after the drain their entries are left waiting at their place, written before the database closes', async () => {
+  // The database was migrated by the test above; a config of its own with a one-second drain.
+  const dir = mkdtempSync(join(tmpdir(), 'qcb-run-'));
+  const drainConfig = join(dir, 'qcb.yaml');
+  writeFileSync(drainConfig, `
+freeswitch: { nodes: [{ name: fs1, host: 127.0.0.1 }] }
+controller: { listen: { host: 127.0.0.1, port: 0 }, http: { host: 127.0.0.1, port: 0 }, drainTimeoutSeconds: 1 }
+prompts: { directory: ${PROMPTS_DIR} }
+queues:
+  - name: support
+    extension: "8000"
+    callback: { mode: "off" }
+`);
+  const d = startDaemon(drainConfig);
+  const where = await d.listening;
+  const fs = await FakeSwitch.start({ timeScale: 0.01 });
+  const [host, port] = where.esl.split(':');
+  const channels = [];
+  for (const n of ['0671111111', '0672222222', '0673333333']) {
+    const ch = await fs.placeCall({ target: { host: host!, port: Number(port) }, destination: '8000', callerIdNumber: n, variables: { socket_resume: 'true' } });
+    await ch.waitForEvent('CHANNEL_EXECUTE', (h) => h.get('Application-Data') === 'local_stream://moh', 5000, { includePast: true });
+    channels.push(ch);
+  }
+  d.child.kill('SIGTERM');
+  const [code] = (await once(d.child, 'exit')) as [number];
+  assert.equal(code, 0);
+  await fs.stop();
+  // Issue 8f: every cut-off session put its entry back to `waiting` (the fallback's re-entry
+  // finds it by channel uuid) — none of them logged "driver has already been destroyed".
+  assert.deepEqual(d.lines.filter((l) => l.level === 'error'), []);
+  assert.equal(d.lines.filter((l) => l.message === 'socket closed without a hangup: leaving the entry for the caller to resume').length, 3);
+  const check = createDb(testDb.url, { max: 1 });
+  const rows = await check.db.selectFrom('queue_entries').select(['channel_uuid', 'status']).where('channel_uuid', 'in', channels.map((c) => c.uuid)).execute();
+  await check.close();
+  assert.deepEqual(rows.map((r) => r.status), ['waiting', 'waiting', 'waiting']);
 });

@@ -133,11 +133,17 @@ export class Stack {
     }
   }
 
-  /** SIGKILLs the controller and starts a new one on the same port. */
-  async restartController(kill = true): Promise<void> {
-    if (kill) await this.controller.kill();
-    else await this.controller.stop();
-    this.retired.push(this.controller);
+  /** SIGKILL (a crash) or SIGTERM (drain) of the controller; resolves with its exit code or signal. */
+  async stopController(how: 'kill' | 'term'): Promise<number | string> {
+    const d = this.controller;
+    this.retired.push(d);
+    if (how === 'kill') await d.kill();
+    else await d.stop(30_000);
+    return d.exited;
+  }
+
+  /** A new controller on the same port (after stopController). */
+  async startController(): Promise<void> {
     this.controller = spawnController(this.#env());
     await this.controller.ready;
   }
@@ -155,7 +161,7 @@ export class Stack {
 
   /** Our daemons' log lines at warn/error (and worse), all processes of this stack. */
   problems(levels: readonly string[] = ['error']): LogLine[] {
-    return [...this.retired, this.controller, this.worker].flatMap((d) => d.lines as LogLine[]).filter((l) => levels.includes(String(l.level)));
+    return [...new Set([...this.retired, this.controller, this.worker])].flatMap((d) => d.lines as LogLine[]).filter((l) => levels.includes(String(l.level)));
   }
 
   /** Lines FreeSWITCH logged at ERR or CRIT since this stack started (Socket Error!, Throttle Error!, …). */
@@ -208,7 +214,7 @@ ${o.nodeYaml ?? ''}
 controller:
   listen: { host: 127.0.0.1, port: ${controllerPort} }
   http: { host: 127.0.0.1, port: 0 }
-  drainTimeoutSeconds: 5
+  drainTimeoutSeconds: 2
 worker:
   http: { host: 127.0.0.1, port: 0 }
 ${o.workerYaml ?? ''}
