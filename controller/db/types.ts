@@ -187,7 +187,15 @@ export interface CallEventsTable {
 }
 
 /** The database as kysely sees it. */
+/** One row: this installation's id, the namespace of its leg uuids (migrations/…_installation.ts). */
+export interface InstallationTable {
+  id: ColumnType<string, never, never>;
+  created_at: ColumnType<Date, never, never>;
+  one_row: ColumnType<boolean, never, never>;
+}
+
 export interface Database {
+  installation: InstallationTable;
   queues: QueuesTable;
   agents: AgentsTable;
   queue_agents: QueueAgentsTable;

@@ -144,7 +144,7 @@ async function reserveNext(
                      pg_advisory_xact_lock(${MATCH_LOCK_CLASS}::int, hashtext(${queue.name}))`.execute(tx);
     const turn = await readTurn(tx, queue.name);
     if (!turn) return null; // commits only the wrap-up endings
-    const { entry, free, attemptId, attemptNo, snapshot } = turn;
+    const { entry, free, attemptId, attemptNo, snapshot, legNamespace } = turn;
     const agents = await lockAgents(tx, queue, free, random);
     if (agents.length === 0) return null; // the entry stays as it was
 
@@ -152,7 +152,7 @@ async function reserveNext(
       const cfg = agentConfigs.get(a.id);
       return {
         agentId: a.id,
-        legUuid: agentLegUuid(attemptId, a.id),
+        legUuid: agentLegUuid(legNamespace, attemptId, a.id),
         contact: cfg?.contact ?? a.contact,
         ringTimeoutSeconds: cfg ? (cfg.ringTimeoutSeconds ?? queue.agentRingTimeoutSeconds) : (a.ringTimeout ?? queue.agentRingTimeoutSeconds),
       };
@@ -160,7 +160,7 @@ async function reserveNext(
     const single = offered.length === 1 ? offered[0]! : null;
     const live = entry.kind === 'live';
     const fsNode = (live ? entry.fs_node : null) ?? config.freeswitch.defaultNode;
-    const customerLeg = live ? null : customerLegUuid(attemptId);
+    const customerLeg = live ? null : customerLegUuid(legNamespace, attemptId);
     const agentIds = offered.map((o) => o.agentId);
 
     // The reservation itself: attempt row, agents, tiers, entry and the event line, as ONE
@@ -210,6 +210,8 @@ interface Turn {
    * (migrations/…_event_txid.ts).
    */
   readonly snapshot: string;
+  /** This installation's id: the namespace of the attempt's leg uuids (leg-uuid.ts). */
+  readonly legNamespace: string;
 }
 
 type HeadEntry = Awaited<ReturnType<ReturnType<typeof eligibleHead>['executeTakeFirstOrThrow']>>;
@@ -222,12 +224,13 @@ type HeadEntry = Awaited<ReturnType<ReturnType<typeof eligibleHead>['executeTake
  *   those merely referenced by a row being inserted: see the lock notes at the top);
  * - the queue's free agents. The statement reads the rows as they were when it began, so the
  *   agents whose wrap-up it ends still look `wrap_up` to it: they are counted in by id;
- * - the new attempt's id and number, when there is an entry and a free agent.
+ * - the new attempt's id and number, when there is an entry and a free agent, and the
+ *   installation's id its leg uuids are derived in.
  * Null when there is no eligible entry or no free agent.
  */
 async function readTurn(tx: Transaction<Database>, queueId: string): Promise<Turn | null> {
   const { rows } = await sql<HeadEntry & {
-    attempt_id: string | null; attempt_no: number; snapshot: string;
+    attempt_id: string | null; attempt_no: number; snapshot: string; leg_namespace: string | null;
     agent_id: string | null; contact: string; ring_timeout_seconds: number | null; level: number; position: number;
     idle_since: Date | null; last_offered_at: Date | null; talk_seconds: string; calls_answered: number;
   }>`
@@ -249,11 +252,13 @@ async function readTurn(tx: Transaction<Database>, queueId: string): Promise<Tur
     ids as (
       select case when exists (select 1 from free) then nextval(pg_get_serial_sequence('callback_attempts', 'id'))::text end as attempt_id,
              (select coalesce(max(ca.attempt_no), 0)::int + 1 from callback_attempts ca where ca.entry_id = (select id from head)) as attempt_no,
-             pg_current_snapshot()::text as snapshot)
-    select head.*, ids.attempt_id, ids.attempt_no, ids.snapshot, free.*
+             pg_current_snapshot()::text as snapshot,
+             (select id::text from installation) as leg_namespace)
+    select head.*, ids.attempt_id, ids.attempt_no, ids.snapshot, ids.leg_namespace, free.*
     from head cross join ids left join free on true`.execute(tx);
   const first = rows[0];
   if (!first || first.attempt_id === null) return null;
+  if (first.leg_namespace === null) throw new Error('the installation row is missing (migrations/…_installation.ts): no leg uuids can be made');
   return {
     entry: { id: first.id, kind: first.kind, place: first.place, channel_uuid: first.channel_uuid, fs_node: first.fs_node, callback_number: first.callback_number },
     free: rows.map((r) => ({
@@ -263,6 +268,7 @@ async function readTurn(tx: Transaction<Database>, queueId: string): Promise<Tur
     attemptId: first.attempt_id,
     attemptNo: first.attempt_no,
     snapshot: first.snapshot,
+    legNamespace: first.leg_namespace,
   };
 }
 

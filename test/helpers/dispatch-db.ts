@@ -13,6 +13,8 @@ export interface DispatchDb {
   readonly conn: Db;
   readonly db: Kysely<Database>;
   readonly config: Config;
+  /** The installation's id: the namespace of this database's leg uuids (leg-uuid.ts). */
+  readonly legNamespace: string;
   /** Another pool on the same database (parallel matchers). */
   open(): Db;
   close(): Promise<void>;
@@ -27,8 +29,9 @@ export async function startDispatchDb(yaml: string): Promise<DispatchDb> {
   await migrateToLatest(conn.db);
   await syncConfig(conn.db, config);
   const others: Db[] = [];
+  const { id: legNamespace } = await conn.db.selectFrom('installation').select('id').executeTakeFirstOrThrow();
   return {
-    tdb, conn, db: conn.db, config,
+    tdb, conn, db: conn.db, config, legNamespace,
     open() {
       const c = createDb(tdb.url, { max: 5 });
       others.push(c);

@@ -17,6 +17,8 @@ export interface DispatchHarness {
   readonly worker: DispatchWorker;
   readonly config: Config;
   readonly prefix: string;
+  /** The installation's id: the namespace of this database's leg uuids (leg-uuid.ts). */
+  readonly legNamespace: string;
   /** Warnings and errors the worker logged. */
   readonly workerProblems: LogLine[];
   readonly channels: ChannelLog;
@@ -60,8 +62,9 @@ export async function startDispatchHarness(yaml: string, options: { worker?: Wor
     await h.close();
     throw err;
   }
+  const { id: legNamespace } = await h.db.db.selectFrom('installation').select('id').executeTakeFirstOrThrow();
   return {
-    h, worker, config, prefix, workerProblems, channels,
+    h, worker, config, prefix, legNamespace, workerProblems, channels,
     async login(...agentIds) {
       for (const id of agentIds) await changeAgentStatus(h.db.db, id, 'login');
     },

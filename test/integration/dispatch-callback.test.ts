@@ -72,8 +72,8 @@ test('agent first: the agent hears the whisper, the customer is dialled with the
   const entryId = await requestCallback('0671230001');
   await d.login('agnes');
   const attempt = await attemptWhere(d, entryId, (a) => a.bridged_at !== null, 'the bridge');
-  const agentLeg = await d.channels.get(agentLegUuid(attempt.id, 'agnes'));
-  const customer = await d.channels.get(customerLegUuid(attempt.id));
+  const agentLeg = await d.channels.get(agentLegUuid(d.legNamespace, attempt.id, 'agnes'));
+  const customer = await d.channels.get(customerLegUuid(d.legNamespace, attempt.id));
 
   // The agent's phone showed "callback" and the customer's number.
   assert.equal(agentLeg.variables.get('origination_caller_id_name'), 'callback');
@@ -107,7 +107,7 @@ test('a busy customer: the agent hears the notice and is released; retried after
   const first = await attemptWhere(d, entryId, (a) => a.ended_at !== null, 'the first try');
   assert.equal(first.result, 'customer_busy');
   assert.equal(first.hangup_cause, 'USER_BUSY');
-  const agentLeg = await d.channels.get(agentLegUuid(first.id, 'agnes'));
+  const agentLeg = await d.channels.get(agentLegUuid(d.legNamespace, first.id, 'agnes'));
   assert.equal(await agentLeg.ended, 'NORMAL_CLEARING');
   // The whisper was stopped, the notice played to its end, and only then was the agent hung up.
   const played = playbacks(agentLeg);
@@ -136,7 +136,7 @@ test('a customer who does not answer: customer_no_answer after the ring time, re
   const first = await attemptWhere(d, entryId, (a) => a.ended_at !== null, 'the first try');
   assert.equal(first.result, 'customer_no_answer');
   assert.equal(first.hangup_cause, 'NO_ANSWER');
-  const customer = await d.channels.get(customerLegUuid(first.id));
+  const customer = await d.channels.get(customerLegUuid(d.legNamespace, first.id));
   assert.equal(customer.variables.get('originate_timeout'), '30');
   assert.equal((await entry(d.h, entryId)).status, 'callback_pending');
   const second = await attemptWhere(d, entryId, (a) => a.attempt_no === 2 && a.ended_at !== null, 'the second try', 8000);
@@ -148,8 +148,8 @@ test('the agent hangs up while the customer rings: the customer leg is cancelled
   const entryId = await requestCallback('0671230005');
   await d.login('agnes');
   const attempt = await attemptWhere(d, entryId, (a) => a.agent_answered_at !== null, 'agent answered');
-  const customer = await d.channels.get(customerLegUuid(attempt.id));
-  const agentLeg = await d.channels.get(agentLegUuid(attempt.id, 'agnes'));
+  const customer = await d.channels.get(customerLegUuid(d.legNamespace, attempt.id));
+  const agentLeg = await d.channels.get(agentLegUuid(d.legNamespace, attempt.id, 'agnes'));
   await changeAgentStatus(d.h.db.db, 'agnes', 'logout'); // no second try in this test
   agentLeg.hangup('NORMAL_CLEARING');
   assert.equal(await customer.ended, 'ORIGINATOR_CANCEL');

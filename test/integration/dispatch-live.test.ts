@@ -61,7 +61,7 @@ test('a live caller is bridged to the agent who answers; the hangup completes th
   });
   const entryId = (await entryFor(d, channel.uuid)).id;
   const attempt = await attemptWhere(d, entryId, (a) => a.bridged_at !== null, 'the bridge');
-  const leg = await d.channels.get(agentLegUuid(attempt.id, 'alice'));
+  const leg = await d.channels.get(agentLegUuid(d.legNamespace, attempt.id, 'alice'));
 
   // The caller's channel is bridged to the agent leg (d01: CHANNEL_BRIDGE on the first uuid).
   const bridge = await channel.waitForEvent('CHANNEL_BRIDGE', undefined, 2000, { includePast: true });
@@ -103,7 +103,7 @@ test('the caller hangs up while the agent rings: the agent leg is cancelled (ORI
   const { channel, outcome } = await d.h.call({ destination: '8201', callerIdNumber: '0501112233' });
   const row = await entryFor(d, channel.uuid);
   const attempt = await attemptWhere(d, row.id, (a) => a.rang_at !== null, 'ringing');
-  const leg = await d.channels.get(agentLegUuid(attempt.id, 'carol'));
+  const leg = await d.channels.get(agentLegUuid(d.legNamespace, attempt.id, 'carol'));
   await leg.waitForEvent('CHANNEL_PROGRESS', undefined, 2000, { includePast: true });
   channel.hangup('NORMAL_CLEARING');
   // d02: the caller's hangup does not touch the agent leg by itself; the worker kills it.
@@ -158,8 +158,8 @@ test('ring-all: both agents ring on one originate; the one who answers gets the 
   const row = await entryFor(d, channel.uuid);
   const attempt = await attemptWhere(d, row.id, (a) => a.bridged_at !== null, 'the bridge');
   assert.equal(attempt.agent_id, 'gina');
-  const fredLeg = await d.channels.get(agentLegUuid(attempt.id, 'fred'));
-  const ginaLeg = await d.channels.get(agentLegUuid(attempt.id, 'gina'));
+  const fredLeg = await d.channels.get(agentLegUuid(d.legNamespace, attempt.id, 'fred'));
+  const ginaLeg = await d.channels.get(agentLegUuid(d.legNamespace, attempt.id, 'gina'));
   // d04a: the losers hang up LOSE_RACE; the job's +OK names the winner.
   assert.equal(await fredLeg.ended, 'LOSE_RACE');
   assert.equal(channel.variables.get('bridge_uuid'), ginaLeg.uuid);

@@ -68,7 +68,7 @@ describe('matcher', () => {
       assert.equal(r.entryId, e.id);
       assert.equal(r.kind, 'live');
       assert.equal(r.fsNode, 'fs2', 'live: the node that holds the caller');
-      assert.deepEqual(r.agents.map((a) => a.legUuid), ['bob', 'cat', 'ann'].map((a) => agentLegUuid(r.attemptId, a)));
+      assert.deepEqual(r.agents.map((a) => a.legUuid), ['bob', 'cat', 'ann'].map((a) => agentLegUuid(t.legNamespace, r.attemptId, a)));
       assert.deepEqual(r.agents.map((a) => a.ringTimeoutSeconds), [25, 12, 25], 'agent ringTimeoutSeconds ?? queue agentRingTimeoutSeconds');
       assert.deepEqual(r.agents.map((a) => a.contact), ['user/bob', 'user/cat', 'user/ann']);
       for (const id of ['ann', 'bob', 'cat']) {
@@ -172,7 +172,7 @@ describe('matcher', () => {
       assert.equal(rs[0]!.kind, 'callback');
       assert.equal(rs[0]!.fsNode, 'fs1', 'callback: the default node');
       assert.equal(rs[0]!.callbackNumber, '0671234567');
-      assert.equal(rs[0]!.customerLegUuid, customerLegUuid(rs[0]!.attemptId));
+      assert.equal(rs[0]!.customerLegUuid, customerLegUuid(t.legNamespace, rs[0]!.attemptId));
       assert.equal(rs[0]!.callerChannelUuid, null);
       assert.equal(rs[1]!.callbackNumber, null);
       assert.equal(rs[1]!.customerLegUuid, null);
@@ -289,13 +289,38 @@ describe('matcher', () => {
       assert.notEqual(r2.agents[0]!.legUuid, r1.agents[0]!.legUuid, 'a new attempt, new leg uuids');
       const att = await t.db.selectFrom('callback_attempts').selectAll().where('id', '=', r2.attemptId).executeTakeFirstOrThrow();
       assert.equal(att.agent_id, 'bob');
-      assert.equal(att.agent_leg_uuid, agentLegUuid(r2.attemptId, 'bob'));
+      assert.equal(att.agent_leg_uuid, agentLegUuid(t.legNamespace, r2.attemptId, 'bob'));
       assert.equal(att.fs_node, r2.fsNode);
       assert.equal((await entryRow(t.db, e.id)).agent_id, 'bob');
       const ev = await t.db.selectFrom('call_events').selectAll().where('attempt_id', '=', r2.attemptId).where('event_type', '=', 'dispatch.reserved').executeTakeFirstOrThrow();
       assert.deepEqual(ev.details.agents, ['bob']);
       assert.equal(ev.queue_id, 'q-top-down');
       assert.deepEqual(await store.load(r2.attemptId), r2, 'load() gives back what the matcher returned');
+    });
+
+    it('derives leg uuids in the installation\'s namespace: another database\'s attempt of the same id gets other legs (issue 8h)', async () => {
+      const other = await startDispatchDb(YAML);
+      try {
+        assert.notEqual(other.legNamespace, t.legNamespace, 'each database is an installation of its own');
+        // The same attempt id in both databases (ids come from each one's sequence).
+        await sql`select setval(pg_get_serial_sequence('callback_attempts', 'id'), 700)`.execute(t.db);
+        await sql`select setval(pg_get_serial_sequence('callback_attempts', 'id'), 700)`.execute(other.db);
+        const reserve = async (d: DispatchDb) => {
+          await login(d.db, 'bob');
+          await addCallback(d.db, 'q-top-down', '0671234567');
+          const [r] = await matchAndReserve(d.db, d.config, { queueId: 'q-top-down', limit: 1 });
+          return r!;
+        };
+        const [a, b] = [await reserve(t), await reserve(other)];
+        assert.equal(a.attemptId, '701');
+        assert.equal(b.attemptId, '701');
+        assert.notEqual(a.agents[0]!.legUuid, b.agents[0]!.legUuid);
+        assert.notEqual(a.customerLegUuid, b.customerLegUuid);
+        assert.equal(a.customerLegUuid, customerLegUuid(t.legNamespace, '701'));
+        assert.equal(b.customerLegUuid, customerLegUuid(other.legNamespace, '701'));
+      } finally {
+        await other.close();
+      }
     });
 
     /**

@@ -13,7 +13,7 @@ import { CALLBACK_MODES, STRATEGIES } from '../../controller/config/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 // Tables and the reporting views (information_schema.tables lists both).
-const TABLES = ['agents', 'call_events', 'callback_attempts', 'queue_agents', 'queue_entries', 'queues',
+const TABLES = ['agents', 'call_events', 'callback_attempts', 'installation', 'queue_agents', 'queue_entries', 'queues',
   'report_agent_daily', 'report_entries', 'report_queue_daily'];
 
 async function tables(db: Kysely<Database>): Promise<string[]> {
@@ -100,6 +100,14 @@ describe('migrations', () => {
       select pg_get_indexdef(indexrelid) as def from pg_index
       where indexrelid = 'queue_entries_one_active_callback_key'::regclass`.execute(db);
     for (const s of ACTIVE_CALLBACK_STATUSES) assert.ok(rows[0]?.def.includes(`'${s}'`), s);
+  });
+
+  it('name the installation once: one random id (the leg uuids\' namespace), never a second row', async () => {
+    const rows = await db.selectFrom('installation').select('id').execute();
+    assert.equal(rows.length, 1);
+    assert.match(rows[0]!.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const refused = await pgError(() => sql`insert into installation default values`.execute(db));
+    assert.equal(refused.code, '23505');
   });
 
   it('add what dispatch needs: the offered agents of an attempt, and the wake-up triggers', async () => {

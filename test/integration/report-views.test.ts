@@ -31,7 +31,7 @@ describe('reporting views', () => {
     const attempt = async (entryId: string, n: number, offered: string[], v: Record<string, unknown>) => {
       const id = String(1000 + Number(entryId) * 10 + n);
       await db.insertInto('callback_attempts').values({
-        id, entry_id: entryId, attempt_no: n, offered: json(offered.map((a) => ({ agentId: a, legUuid: agentLegUuid(id, a), contact: `user/${a}`, ringTimeoutSeconds: 20 }))),
+        id, entry_id: entryId, attempt_no: n, offered: json(offered.map((a) => ({ agentId: a, legUuid: agentLegUuid(t.legNamespace, id, a), contact: `user/${a}`, ringTimeoutSeconds: 20 }))),
         ...v,
       } as never).execute();
     };
