@@ -162,6 +162,8 @@ export interface CallbackAttemptsTable {
   hangup_cause: string | null;
   /** Who was offered this attempt (one agent, or all of them for ring-all); a snapshot taken at reservation. */
   offered: GeneratedJson<OfferedAgentRecord[]>;
+  /** Lease key of the worker carrying it out (worker-lease.ts); null until it rings. */
+  owner_key: string | null;
 }
 
 /** One element of callback_attempts.offered. */

@@ -1,41 +1,59 @@
-// What the agent hears on a callback: the whisper when they answer, and the notice when the
-// customer cannot be reached. Played with `uuid_broadcast <leg> <file> aleg` on the parked
-// agent leg (d03: `+OK Message sent` at once; the playback runs nested in park 125-145 ms
-// later; CHANNEL_EXECUTE_COMPLETE `playback` with `FILE PLAYED` when it ends, d03c/d03d).
+// What the agent (and a customer who answers early) hears on a callback: the whisper when the
+// agent answers, ringback while the customer's phone rings, and a notice when the customer
+// cannot be reached. Played with `uuid_broadcast <leg> <file> aleg` on a parked leg (d03:
+// `+OK Message sent` at once; the playback runs nested in park 125-145 ms later;
+// CHANNEL_EXECUTE_COMPLETE `playback` with `FILE PLAYED` when it ends, d03c/d03d; a
+// `uuid_break <leg> all` ends it FILE PLAYED too, d03d; a uuid_bridge cuts it, PLAYBACK ERROR).
 import type { Config, QueueConfig } from '../config/types.js';
 import type { EslInboundClient } from '../esl/inbound-client.js';
 import { promptSetFor } from '../callflow/call-controller.js';
 import { digitsPrompts } from '../callflow/prompts-for.js';
 import { playbackArg } from '../callflow/prompt-files.js';
 import type { PromptId } from '../callflow/types.js';
+import type { AttemptOutcome } from './types.js';
 import { api, assertUuid, type ChannelWatch } from './channel-watch.js';
 
-/** A per-queue override with this id names the queue in the long-form whisper (prompts/manifest.json). */
+/** A per-queue override with this id names the queue in the whisper (prompts/manifest.json). */
 export const QUEUE_NAME_PROMPT = 'queue-name';
 
 /**
- * The whisper (prompts/manifest.json group `agent`): short form `agent-callback` and the
- * number digit by digit; when the queue has its own `queue-name` prompt, the long form
- * `agent-callback-queue`, the queue's name, the digits, `agent-connecting`.
+ * Ringback: what the agent hears after the whisper while the customer's phone rings, and what a
+ * customer who answers before the whisper is over hears until the bridge — neither of them is
+ * ever left in silence (issue 8j). FreeSWITCH's stock US ring cadence (vars.xml `us-ring`),
+ * looped until a bridge or `uuid_break` ends it.
  */
-export function whisperPrompts(queue: QueueConfig, number: string): PromptId[] {
-  if (queue.prompts[QUEUE_NAME_PROMPT] !== undefined) {
-    return ['agent-callback-queue', QUEUE_NAME_PROMPT, ...digitsPrompts(number), 'agent-connecting'];
-  }
-  return ['agent-callback', ...digitsPrompts(number)];
+export const RINGBACK = 'tone_stream://%(2000,4000,440,480);loops=-1';
+
+/**
+ * The whisper, played whole to the agent before they talk (issue 8j): "Callback for queue" and
+ * the queue's own `queue-name` prompt, or its extension digit by digit. The customer's number is
+ * not read out (the agent leg shows it as the caller ID): a long whisper was cut by the bridge on
+ * the real switch, the agent heard about one second of it.
+ */
+export function whisperPrompts(queue: QueueConfig): PromptId[] {
+  const name = queue.prompts[QUEUE_NAME_PROMPT] !== undefined ? [QUEUE_NAME_PROMPT] : digitsPrompts(queue.extension);
+  return ['agent-callback-queue', ...name];
 }
 
-export function whisperArg(config: Config, queue: QueueConfig, number: string): string {
-  return playbackArg(promptSetFor(config, queue), whisperPrompts(queue, number));
+export function whisperArg(config: Config, queue: QueueConfig): string {
+  return playbackArg(promptSetFor(config, queue), whisperPrompts(queue));
 }
 
-export function noticeArg(config: Config, queue: QueueConfig): string {
-  return playbackArg(promptSetFor(config, queue), ['agent-customer-no-answer']);
+/** The notice for a customer who could not be reached, by how the try ended (issue 8i: say what happened). */
+export function noticePrompt(outcome: AttemptOutcome): PromptId {
+  if (outcome === 'customer_busy') return 'agent-customer-busy';
+  if (outcome === 'customer_no_answer') return 'agent-customer-no-answer';
+  return 'agent-customer-failed';
+}
+
+export function noticeArg(config: Config, queue: QueueConfig, outcome: AttemptOutcome): string {
+  return playbackArg(promptSetFor(config, queue), [noticePrompt(outcome)]);
 }
 
 /**
- * `uuid_broadcast <leg> <file> aleg`. The file argument comes from playbackArg (no blanks,
- * no `!` inside a name), so it stays one argument. A dead leg answers `-ERR invalid uuid` (d08).
+ * `uuid_broadcast <leg> <file> aleg`. The file argument comes from playbackArg or is RINGBACK
+ * (no blanks, no `!` inside a name), so it stays one argument. A dead leg answers
+ * `-ERR invalid uuid` (d08).
  */
 export async function broadcast(client: EslInboundClient, leg: string, file: string): Promise<boolean> {
   if (/\s/.test(file)) throw new Error(`prompt path with a blank cannot be broadcast: ${JSON.stringify(file)}`);
@@ -51,22 +69,68 @@ export async function breakAudio(client: EslInboundClient, leg: string): Promise
   await api(client, `uuid_break ${assertUuid(leg)} all`).catch(() => undefined);
 }
 
+export type PlayEnd = 'played' | 'gone' | 'timeout';
+
 /**
- * Plays `file` to the leg and resolves once it has finished: its CHANNEL_EXECUTE_COMPLETE
- * (`playback`, same Application-Data), the leg hanging up, or `maxMs` as a last resort
- * (a switch that never reports back must not hold the agent for ever).
+ * Starts `file` on the leg; `done` resolves once it has finished: its CHANNEL_EXECUTE_COMPLETE
+ * (`playback`, same Application-Data), the leg hanging up, or `maxMs` as a last resort (a switch
+ * that never reports back must not hold the agent for ever).
  */
-export async function playToLeg(client: EslInboundClient, watch: ChannelWatch, file: string, maxMs: number): Promise<'played' | 'gone' | 'timeout'> {
-  if (watch.isGone) return 'gone';
+export function startPlayback(client: EslInboundClient, watch: ChannelWatch, file: string, maxMs: number): { readonly done: Promise<PlayEnd> } {
+  if (watch.isGone) return { done: Promise.resolve('gone') };
   // Wait registered before the broadcast, so an immediate completion (FILE NOT FOUND) is seen.
-  const done = watch.next((ev) => ev.name === 'CHANNEL_EXECUTE_COMPLETE' && ev.header('Application') === 'playback'
+  const completed = watch.next((ev) => ev.name === 'CHANNEL_EXECUTE_COMPLETE' && ev.header('Application') === 'playback'
     && ev.header('Application-Data') === file, maxMs);
-  const sent = await broadcast(client, watch.uuid, file).catch(() => false);
-  if (!sent) {
-    void done;
+  const done = (async (): Promise<PlayEnd> => {
+    const sent = await broadcast(client, watch.uuid, file).catch(() => false);
+    if (!sent) return watch.isGone ? 'gone' : 'timeout';
+    if (await completed) return 'played';
     return watch.isGone ? 'gone' : 'timeout';
-  }
-  const ev = await done;
-  if (ev) return 'played';
-  return watch.isGone ? 'gone' : 'timeout';
+  })();
+  return { done };
 }
+
+/** Plays `file` to the leg and resolves once it has finished (startPlayback, awaited). */
+export function playToLeg(client: EslInboundClient, watch: ChannelWatch, file: string, maxMs: number): Promise<PlayEnd> {
+  return startPlayback(client, watch, file, maxMs).done;
+}
+
+/**
+ * A looped tone (RINGBACK) on a parked leg, asked for at most once. uuid_broadcast only queues
+ * the playback (it starts with the next pass of the leg's park loop), and uuid_bridge stops a
+ * playback that is running (switch_channel_stop_broadcast), not one still queued: that one
+ * would start inside the bridge and loop over the conversation. So a bridge waits for
+ * settled(): the tone was never asked for, or it has begun (the bridge then cuts it,
+ * PLAYBACK ERROR).
+ */
+export class LegTone {
+  readonly #client: EslInboundClient;
+  readonly #watch: ChannelWatch;
+  readonly #file: string;
+  #began: Promise<unknown> | undefined;
+
+  constructor(client: EslInboundClient, watch: ChannelWatch, file = RINGBACK) {
+    this.#client = client;
+    this.#watch = watch;
+    this.#file = file;
+  }
+
+  get asked(): boolean {
+    return this.#began !== undefined;
+  }
+
+  start(): void {
+    if (this.#began || this.#watch.isGone) return;
+    const began = this.#watch.next((ev) => ev.name === 'CHANNEL_EXECUTE' && ev.header('Application') === 'playback'
+      && ev.header('Application-Data') === this.#file, TONE_START_MAX_MS);
+    this.#began = broadcast(this.#client, this.#watch.uuid, this.#file).then((ok) => (ok ? began : null), () => null);
+  }
+
+  /** Resolves once a tone asked for has begun (or could not be), at once when none was. */
+  async settled(): Promise<void> {
+    await this.#began;
+  }
+}
+
+/** d03: a broadcast playback starts 125-145 ms after `+OK Message sent`; this is the most a bridge waits for it. */
+const TONE_START_MAX_MS = 2000;

@@ -21,6 +21,8 @@ export interface AttemptProgress {
   readonly customerLegUuid: string | null;
   /** Every agent leg uuid this attempt may have created (ring-all: all of them). */
   readonly offeredLegUuids: readonly string[];
+  /** The agents offered, with their leg uuids. */
+  readonly offered: ReadonlyArray<{ readonly agentId: string; readonly legUuid: string }>;
   /** The longest ring time of the offered agents (seconds). */
   readonly maxRingTimeoutSeconds: number;
   /** The node the legs were originated on (the attempt's, else the entry's). */
@@ -73,6 +75,7 @@ export async function attemptForConnect(db: Kysely<Database>, attemptId: string)
     agentLegUuid: r.agent_leg_uuid,
     customerLegUuid: r.customer_leg_uuid,
     offeredLegUuids: offered.map((o) => o.legUuid).filter((u) => typeof u === 'string'),
+    offered: offered.filter((o) => typeof o.legUuid === 'string' && typeof o.agentId === 'string').map((o) => ({ agentId: o.agentId, legUuid: o.legUuid })),
     maxRingTimeoutSeconds: Math.max(0, ...offered.map((o) => Number(o.ringTimeoutSeconds) || 0)),
     fsNode: r.fs_node ?? r.entry_fs_node,
     queueId: r.queue_id,

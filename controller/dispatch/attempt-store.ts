@@ -20,7 +20,7 @@ import type { AgentRow, CallbackAttemptRow, Database, QueueEntryRow } from '../d
 import { agentAfter, countsAsCustomerTry, entryAfter, type EntryNext } from '../queue/attempt-outcome.js';
 import { attemptForConnect } from './attempt-progress.js';
 import { logEvents, type EventLine } from './rows.js';
-import type { AttemptOutcome, AttemptStore, ReservedAttempt } from './types.js';
+import type { AttemptOutcome, AttemptStore, EndResult, ReservedAttempt, StepResult } from './types.js';
 
 const TERMINAL = new Set(['completed', 'abandoned', 'overflowed', 'cancelled', 'expired', 'failed']);
 /** Entry statuses while an attempt is under way. */
@@ -44,7 +44,7 @@ export class PgAttemptStore implements AttemptStore {
     return view && view.progress.endedAt === null ? view.attempt : null;
   }
 
-  async markRinging(attemptId: string): Promise<boolean> {
+  async markRinging(attemptId: string, owner: string): Promise<boolean> {
     if (!isId(attemptId)) return false;
     // The claim (rang_at, once), the agents `ringing` and the event line as ONE statement in
     // its own transaction, committed without waiting for the WAL flush: it runs between the
@@ -53,7 +53,7 @@ export class PgAttemptStore implements AttemptStore {
     // that ended the attempt first leaves nothing to claim.
     const { rows } = await sql<{ claimed: number }>`
       with rung as (
-        update callback_attempts a set rang_at = now()
+        update callback_attempts a set rang_at = now(), owner_key = ${owner}::bigint
         from queue_entries e
         where a.id = ${attemptId}::bigint and e.id = a.entry_id and a.rang_at is null and a.ended_at is null
         returning a.id, a.entry_id, e.queue_id),
@@ -70,8 +70,8 @@ export class PgAttemptStore implements AttemptStore {
     return rows[0]!.claimed > 0;
   }
 
-  async markAgentAnswered(attemptId: string, agentId: string, agentLegUuid: string): Promise<boolean> {
-    return this.#step(attemptId, async (tx, att, queueId) => {
+  async markAgentAnswered(attemptId: string, agentId: string, agentLegUuid: string, owner: string): Promise<StepResult> {
+    return this.#step(attemptId, owner, async (tx, att, queueId) => {
       // First answer wins; a second (late ring-all answer, repeated event) changes nothing.
       if (att.agent_answered_at !== null || !att.offered.some((o) => o.agentId === agentId)) return;
       await tx.updateTable('callback_attempts').set({ agent_answered_at: now, agent_id: agentId, agent_leg_uuid: agentLegUuid })
@@ -89,8 +89,8 @@ export class PgAttemptStore implements AttemptStore {
     });
   }
 
-  async markCustomerDialing(attemptId: string): Promise<boolean> {
-    return this.#step(attemptId, async (tx, att, queueId) => {
+  async markCustomerDialing(attemptId: string, owner: string): Promise<StepResult> {
+    return this.#step(attemptId, owner, async (tx, att, queueId) => {
       // The customer is called: this try counts against the retry policy (once, by the status guard).
       const row = await tx.updateTable('queue_entries').set((eb) => ({ status: 'callback_dialing', attempts: eb('attempts', '+', 1) }))
         .where('id', '=', att.entry_id).where('kind', '=', 'callback').where('status', '=', 'dispatching')
@@ -106,8 +106,8 @@ export class PgAttemptStore implements AttemptStore {
     });
   }
 
-  async markCustomerAnswered(attemptId: string): Promise<void> {
-    await this.#step(attemptId, async (tx, att, queueId) => {
+  async markCustomerAnswered(attemptId: string, owner: string | null = null): Promise<StepResult> {
+    return this.#step(attemptId, owner, async (tx, att, queueId) => {
       const done = await tx.updateTable('callback_attempts').set({ customer_answered_at: now })
         .where('id', '=', attemptId).where('customer_answered_at', 'is', null).executeTakeFirst();
       if (done.numUpdatedRows > 0n) await logEvents(tx, [{ type: 'attempt.customer_answered', queueId, entryId: att.entry_id, attemptId }]);
@@ -115,7 +115,8 @@ export class PgAttemptStore implements AttemptStore {
   }
 
   async markBridged(attemptId: string): Promise<void> {
-    await this.#step(attemptId, async (tx, att, queueId) => {
+    // Not fenced: a bridge that happened is a fact, whoever saw it.
+    await this.#step(attemptId, null, async (tx, att, queueId) => {
       const done = await tx.updateTable('callback_attempts').set({ bridged_at: now })
         .where('id', '=', attemptId).where('bridged_at', 'is', null).executeTakeFirst();
       if (done.numUpdatedRows === 0n) return;
@@ -129,11 +130,13 @@ export class PgAttemptStore implements AttemptStore {
     });
   }
 
-  async end(attemptId: string, outcome: AttemptOutcome, hangupCause: string | null): Promise<{ readonly matchAt: readonly Date[] }> {
-    if (!isId(attemptId)) return { matchAt: [] };
+  async end(attemptId: string, outcome: AttemptOutcome, hangupCause: string | null, opts: { readonly owner?: string | null } = {}): Promise<EndResult> {
+    if (!isId(attemptId)) return { matchAt: [], ended: false, taken: false };
     return this.#db.transaction().execute(async (tx) => {
       const att = await tx.selectFrom('callback_attempts').selectAll().where('id', '=', attemptId).forUpdate().executeTakeFirst();
-      if (!att || att.ended_at !== null) return { matchAt: [] };
+      if (!att || att.ended_at !== null) return { matchAt: [], ended: false, taken: false };
+      // A run that lost its lease leaves the attempt to the worker that took it over.
+      if (isTaken(att.owner_key, opts.owner)) return { matchAt: [], ended: false, taken: true };
       const entry = await tx.selectFrom('queue_entries').selectAll().where('id', '=', att.entry_id).forUpdate().executeTakeFirstOrThrow();
       const queue = await tx.selectFrom('queues').select(['retry_attempts', 'retry_delays_seconds', 'wrap_up_seconds'])
         .where('id', '=', entry.queue_id).executeTakeFirstOrThrow();
@@ -157,7 +160,7 @@ export class PgAttemptStore implements AttemptStore {
       });
       await logEvents(tx, events);
       const unique = [...new Set(matchAt.map((d) => d.getTime()))].sort((a, b) => a - b);
-      return { matchAt: unique.map((t) => new Date(t)) };
+      return { matchAt: unique.map((t) => new Date(t)), ended: true, taken: false };
     });
   }
 
@@ -235,22 +238,72 @@ export class PgAttemptStore implements AttemptStore {
   }
 
   /**
-   * Runs `fn` with the open attempt locked. False when it is ended or unknown (nothing run), or
-   * when `fn` says false (the step must not go on).
+   * Takes an attempt over from a worker that is gone (issue 8b): its owner's lease lock is free,
+   * or it has no owner yet. The liveness test takes the dead owner's key SHARED for the length of
+   * this transaction: it fails while the owner holds its (exclusive) lease, and several adopters
+   * of one dead worker's attempts do not block each other. Two workers adopting the same attempt
+   * queue on its row lock: the second then sees the first's key, whose lease is held, and gives
+   * up. True when the attempt is `owner`'s now (or was).
    */
-  async #step(attemptId: string, fn: (tx: Transaction<Database>, att: CallbackAttemptRow, queueId: string) => Promise<void | boolean>): Promise<boolean> {
+  async adopt(attemptId: string, owner: string): Promise<boolean> {
     if (!isId(attemptId)) return false;
+    return this.#db.transaction().execute(async (tx) => {
+      const { rows } = await sql<{ id: string; previous: string | null }>`
+        with before as (select id, owner_key from callback_attempts where id = ${attemptId}::bigint and ended_at is null for update)
+        update callback_attempts a set owner_key = ${owner}::bigint
+        from before b
+        where a.id = b.id
+          and (b.owner_key is null or b.owner_key = ${owner}::bigint or pg_try_advisory_xact_lock_shared(b.owner_key))
+        returning a.id, b.owner_key::text as previous`.execute(tx);
+      const r = rows[0];
+      if (!r) return false;
+      if (r.previous !== owner) {
+        const { queue_id: queueId, entry_id: entryId } = await tx.selectFrom('callback_attempts as a').innerJoin('queue_entries as e', 'e.id', 'a.entry_id')
+          .select(['e.queue_id', 'a.entry_id']).where('a.id', '=', attemptId).executeTakeFirstOrThrow();
+        await logEvents(tx, [{ type: 'attempt.adopted', queueId, entryId, attemptId, details: { from: r.previous, by: owner } }]);
+      }
+      return true;
+    });
+  }
+
+  /**
+   * Open attempts that rang and whose worker is gone: their owner's lease lock is free (or they
+   * have none). Checked with pg_try_advisory_xact_lock_shared, released when this statement's
+   * transaction ends; adopt() then takes each one under its row lock.
+   */
+  async orphans(owner: string): Promise<string[]> {
+    const { rows } = await sql<{ id: string }>`
+      select a.id from callback_attempts a
+      where a.ended_at is null and a.rang_at is not null
+        and (a.owner_key is null or (a.owner_key <> ${owner}::bigint and pg_try_advisory_xact_lock_shared(a.owner_key)))
+      order by a.id`.execute(this.#db);
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Runs `fn` with the open attempt locked: 'gone' when it is ended or unknown (nothing run) or
+   * when `fn` says false (the step must not go on); 'taken' when `owner` is given and another
+   * worker owns the attempt now (it took it over after this one lost its lease: leave it alone).
+   */
+  async #step(attemptId: string, owner: string | null, fn: (tx: Transaction<Database>, att: CallbackAttemptRow, queueId: string) => Promise<void | boolean>): Promise<StepResult> {
+    if (!isId(attemptId)) return 'gone';
     return this.#db.transaction().execute(async (tx) => {
       // The attempt locked (not its entry), with its queue, in one round trip.
       const row = await tx.selectFrom('callback_attempts as a').innerJoin('queue_entries as e', 'e.id', 'a.entry_id')
         .selectAll('a').select('e.queue_id as entry_queue_id')
         .where('a.id', '=', attemptId).where('a.ended_at', 'is', null)
         .forUpdate('a').executeTakeFirst();
-      if (!row) return false;
+      if (!row) return 'gone';
       const { entry_queue_id: queueId, ...att } = row;
-      return (await fn(tx, att, queueId)) !== false;
+      if (isTaken(att.owner_key, owner)) return 'taken';
+      return (await fn(tx, att, queueId)) !== false ? 'ok' : 'gone';
     });
   }
+}
+
+/** Another worker owns the attempt: it has an owner, and the caller names a different one. */
+function isTaken(ownerKey: string | null, caller: string | null | undefined): boolean {
+  return caller !== undefined && caller !== null && ownerKey !== null && ownerKey !== caller;
 }
 
 interface QueuePolicy {

@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.js';
 import type { EslInboundClient } from '../esl/inbound-client.js';
 import { killChannel } from './channel-watch.js';
 import type { FsNodes } from './fs-nodes.js';
-import type { AttemptOutcome, AttemptStore } from './types.js';
+import type { AttemptOutcome, AttemptStore, StepResult } from './types.js';
 
 export interface ConnectTiming {
   // The customer's ring time is the queue's callback.customerRingTimeoutSeconds (config).
@@ -26,6 +26,8 @@ export interface ConnectDeps {
   /** Runs the matcher at these times (agent ready again, retry due): delayed match jobs. */
   readonly scheduleMatch: (at: readonly Date[]) => Promise<void>;
   readonly timing: ConnectTiming;
+  /** This worker's lease key (worker-lease.ts): stamped on the attempts it rings, fencing every later step. */
+  readonly owner: string;
 }
 
 /** How one run of a connect job ended (for logs, metrics and tests). */
@@ -35,9 +37,16 @@ export type ConnectResult =
   /** Nothing to do: the attempt had ended already, or it is still talking. */
   | { readonly kind: 'nothing'; readonly reason: string };
 
-/** Ends the attempt in Postgres and schedules the matcher at the times the store returns. */
+/**
+ * Ends the attempt in Postgres and schedules the matcher at the times the store returns. An
+ * attempt another worker took over (this one lost its lease) is left to it.
+ */
 export async function finish(deps: ConnectDeps, attemptId: string, outcome: AttemptOutcome, cause: string | null): Promise<ConnectResult> {
-  const { matchAt } = await deps.store.end(attemptId, outcome, cause);
+  const { matchAt, taken } = await deps.store.end(attemptId, outcome, cause, { owner: deps.owner });
+  if (taken) {
+    deps.log.warn('another worker took the attempt over: leaving it to that worker', { attemptId, outcome, cause });
+    return TAKEN;
+  }
   deps.log.info('attempt ended', { attemptId, outcome, cause });
   await deps.scheduleMatch(matchAt).catch((err: unknown) => {
     // Redis is not the only copy: the safety tick runs the matcher anyway.
@@ -51,29 +60,35 @@ export function queueOf(config: Config, queueId: string): QueueConfig | undefine
   return config.queues.find((q) => q.name === queueId);
 }
 
+/** A run that stops because another worker owns its attempt now. */
+export const TAKEN: ConnectResult = { kind: 'nothing', reason: 'taken over by another worker' };
+
 /**
  * Records a step taken while an answered agent leg is up and nothing is bridged or dialled yet
  * (markAgentAnswered, markCustomerDialing). If the attempt is no longer open (ended meanwhile,
  * or lost with a Postgres crash: its ring was committed without waiting for the disk, matcher.ts
  * "Durability"), or the step cannot be written, the agent leg is hung up at once: nothing goes
  * on for an attempt Postgres does not hold, and no agent sits on a parked call nobody tracks.
- * Resolves true when the run may go on; rethrows a failed write (the job is retried and the
- * re-run recovers the attempt).
+ * An attempt another worker took over ('taken') is left alone, legs and all: that worker
+ * carries it on. Rethrows a failed write (the job is retried and the re-run recovers the
+ * attempt).
  */
 export async function recordOrHangUp(
-  deps: ConnectDeps, client: EslInboundClient, attemptId: string, agentLeg: string, step: () => Promise<boolean>,
-): Promise<boolean> {
-  let open: boolean;
+  deps: ConnectDeps, client: EslInboundClient, attemptId: string, agentLeg: string, step: () => Promise<StepResult>,
+): Promise<StepResult> {
+  let r: StepResult;
   try {
-    open = await step();
+    r = await step();
   } catch (err) {
     deps.log.error('could not record a step of the attempt: hanging up the agent leg', { attemptId, err });
     await killChannel(client, agentLeg, 'NORMAL_CLEARING').catch(() => false);
     throw err;
   }
-  if (!open) {
+  if (r === 'gone') {
     deps.log.warn('the attempt is no longer open in Postgres (or its callback was cancelled): hanging up the agent leg', { attemptId });
     await killChannel(client, agentLeg, 'NORMAL_CLEARING').catch(() => false);
+  } else if (r === 'taken') {
+    deps.log.warn('another worker took the attempt over: leaving its legs to that worker', { attemptId });
   }
-  return open;
+  return r;
 }

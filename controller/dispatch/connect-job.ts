@@ -1,10 +1,11 @@
 // The `connect` job: carry out reserved attempt N. Safe to run again (BullMQ retry, a stalled
 // job picked up by another worker, the reconciler re-adding it): the attempt row says how far
-// it got, and anything past "not rung yet" is recovered, never dialled again.
+// it got, and anything past "not rung yet" is taken over and carried on from there
+// (adopt-attempt.ts) when its worker is gone — never dialled again.
 import { attemptForConnect } from './attempt-progress.js';
 import { connectCallback } from './callback-connect.js';
 import { connectLive } from './live-connect.js';
-import { recoverAttempt } from './recover-attempt.js';
+import { adoptAttempt } from './adopt-attempt.js';
 import { finish, type ConnectDeps, type ConnectResult } from './connect-deps.js';
 
 export async function runConnect(deps: ConnectDeps, attemptId: string): Promise<ConnectResult> {
@@ -15,7 +16,7 @@ export async function runConnect(deps: ConnectDeps, attemptId: string): Promise<
   if (!view) return { kind: 'nothing', reason: 'attempt ended or unknown' };
   const { attempt: a, progress: p } = view;
   if (p.endedAt) return { kind: 'nothing', reason: 'attempt ended' };
-  if (p.rangAt || p.bridgedAt) return recoverAttempt(deps, p);
+  if (p.rangAt || p.bridgedAt) return adoptAttempt(deps, attemptId);
   if (!deps.nodes.has(a.fsNode)) {
     deps.log.error('attempt for a FreeSWITCH node that is not configured', { attemptId, node: a.fsNode });
     return finish(deps, attemptId, 'error', 'UNKNOWN_NODE');

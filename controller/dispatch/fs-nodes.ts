@@ -14,7 +14,9 @@ import { EslAuthError } from '../esl/errors/esl-auth-error.js';
 
 /**
  * BACKGROUND_JOB is added by the client itself. CHANNEL_EXECUTE_COMPLETE is needed for the
- * notice's completion (PLAYBACK_STOP does not fire for a missing file, EXECUTE_COMPLETE does).
+ * whisper's and the notice's completion (PLAYBACK_STOP does not fire for a missing file,
+ * EXECUTE_COMPLETE does); CHANNEL_EXECUTE for a ringback tone's start (agent-audio.ts LegTone);
+ * CHANNEL_ANSWER for a customer leg an adopting worker watches (adopt-attempt.ts).
  */
 export const DISPATCH_EVENTS: EventName[] = [
   'CHANNEL_ANSWER',
@@ -22,6 +24,7 @@ export const DISPATCH_EVENTS: EventName[] = [
   'CHANNEL_HANGUP_COMPLETE',
   'CHANNEL_BRIDGE',
   'CHANNEL_UNBRIDGE',
+  'CHANNEL_EXECUTE',
   'CHANNEL_EXECUTE_COMPLETE',
 ];
 

@@ -7,12 +7,13 @@
 //   (hold music ends PLAYBACK ERROR, the session sees CHANNEL_BRIDGE: the first uuid given);
 //   a dead uuid → `-ERR Invalid uuid` (d08). When either side hangs up, the other is hung up.
 import { sanitizeCallerIdName, sanitizeCallerIdNumber } from '../esl/caller-id.js';
+import type { EslInboundClient } from '../esl/inbound-client.js';
 import type { ReservedAttempt } from './types.js';
 import { AgentRing, existingAgentLegs } from './agent-ring.js';
 import { ChannelWatch, api, assertUuid, killChannel } from './channel-watch.js';
 import { agentFailureOutcome } from './outcomes.js';
 import type { ConnectView } from './attempt-progress.js';
-import { finish, queueOf, recordOrHangUp, type ConnectDeps, type ConnectResult } from './connect-deps.js';
+import { finish, queueOf, recordOrHangUp, TAKEN, type ConnectDeps, type ConnectResult } from './connect-deps.js';
 
 type StoredCaller = ConnectView['caller'];
 
@@ -22,14 +23,13 @@ export async function connectLive(deps: ConnectDeps, a: ReservedAttempt, stored:
   const client = deps.nodes.client(a.fsNode);
   const callerUuid = assertUuid(a.callerChannelUuid, 'caller channel');
   const caller = new ChannelWatch(client, callerUuid);
-  let agentWatch: ChannelWatch | undefined;
   try {
     // Before the ring, side by side (the ESL commands are pipelined on the connection), as they
     // are on the dispatch latency path: is the caller still there, do legs of this attempt
     // exist already, and the claim to ring (which guards against a second run). Claiming
     // before the checks are in is safe: a claimed attempt that sends nothing is ended below
     // like any other.
-    const [claimed, callerThere, stale] = await Promise.all([deps.store.markRinging(id), caller.checkExists(), existingAgentLegs(client, a.agents)]);
+    const [claimed, callerThere, stale] = await Promise.all([deps.store.markRinging(id, deps.owner), caller.checkExists(), existingAgentLegs(client, a.agents)]);
     // A second run of the same job (a stalled BullMQ job re-run while the first still runs)
     // that lost the claim: the first one rings.
     if (!claimed) return { kind: 'nothing', reason: 'claimed by another run' };
@@ -51,34 +51,44 @@ export async function connectLive(deps: ConnectDeps, a: ReservedAttempt, stored:
     const r = await ring.ring();
     if (!r.answered) return await finish(deps, id, agentFailureOutcome(r.cause, ring.cancelled), ring.cancelled ? (caller.hangupCause ?? r.cause) : r.cause);
 
-    agentWatch = new ChannelWatch(client, r.legUuid);
     if (caller.isGone || ring.cancelled) {
       // Answered in the same moment the caller left.
       await killChannel(client, r.legUuid, 'ORIGINATOR_CANCEL').catch(() => false);
       return await finish(deps, id, 'caller_gone', caller.hangupCause ?? null);
     }
-    if (!(await recordOrHangUp(deps, client, id, r.legUuid, () => deps.store.markAgentAnswered(id, r.agent.agentId, r.legUuid)))) {
-      return { kind: 'nothing', reason: 'attempt no longer open' };
-    }
-    if (!(await agentWatch.checkExists())) return await finish(deps, id, 'agent_failed', agentWatch.hangupCause ?? null);
+    const answered = await recordOrHangUp(deps, client, id, r.legUuid, () => deps.store.markAgentAnswered(id, r.agent.agentId, r.legUuid, deps.owner));
+    if (answered === 'taken') return TAKEN;
+    if (answered === 'gone') return { kind: 'nothing', reason: 'attempt no longer open' };
+    return await bridgeCaller(deps, id, client, caller, r.legUuid);
+  } finally {
+    caller.dispose();
+  }
+}
 
-    const bridged = await api(client, `uuid_bridge ${callerUuid} ${assertUuid(r.legUuid)}`);
+/**
+ * The agent answered and is recorded: bridge the caller to them. Also where a worker that
+ * took an interrupted attempt over goes on (adopt-attempt.ts).
+ */
+export async function bridgeCaller(deps: ConnectDeps, id: string, client: EslInboundClient, caller: ChannelWatch, agentLeg: string): Promise<ConnectResult> {
+  const agentWatch = new ChannelWatch(client, agentLeg);
+  try {
+    if (!(await agentWatch.checkExists())) return await finish(deps, id, 'agent_failed', agentWatch.hangupCause ?? null);
+    const bridged = await api(client, `uuid_bridge ${caller.uuid} ${assertUuid(agentLeg)}`);
     if (!bridged.startsWith('+OK')) {
       // d08: `-ERR Invalid uuid` — one of the two left between the checks and the bridge.
       const callerThere = await caller.checkExists().catch(() => false);
-      await killChannel(client, r.legUuid, callerThere ? 'NORMAL_CLEARING' : 'ORIGINATOR_CANCEL').catch(() => false);
+      await killChannel(client, agentLeg, callerThere ? 'NORMAL_CLEARING' : 'ORIGINATOR_CANCEL').catch(() => false);
       return await finish(deps, id, callerThere ? 'agent_failed' : 'caller_gone', callerThere ? (agentWatch.hangupCause ?? null) : (caller.hangupCause ?? null));
     }
     await deps.store.markBridged(id);
-    deps.log.info('caller bridged to agent', { attemptId: id, agentId: r.agent.agentId });
+    deps.log.info('caller bridged to agent', { attemptId: id, agentLeg });
     // A hangup between uuid_bridge and markBridged may have reached the call-end listener
     // while the row did not say bridged yet: end it here (end() is idempotent).
     const gone = caller.hangupCause ?? agentWatch.hangupCause;
     if (gone !== undefined) return await finish(deps, id, 'connected', gone);
     return { kind: 'bridged' };
   } finally {
-    caller.dispose();
-    agentWatch?.dispose();
+    agentWatch.dispose();
   }
 }
 

@@ -6,11 +6,10 @@
 // 1. Open attempts:
 //    - bridged: its legs are asked for (a hangup missed while ESL was down ends it `connected`);
 //    - not rung yet, and its connect job is missing or failed: the job is added again (same id);
-//    - rung, no live job, and older than the longest a connect job can take: recovered
-//      (legs killed, attempt `cancelled`, the entry back at its place — recover-attempt.ts).
-//      Younger ones are left alone: a worker may still be carrying them out in memory (a
-//      FLUSHALL removes the job, not the run), and BullMQ's stalled check re-runs a job whose
-//      worker died.
+//    - rung: taken over and carried on when its worker is gone (its lease lock is free:
+//      worker-lease.ts, adopt-attempt.ts). One whose worker lives is that worker's, whatever
+//      Redis says (a FLUSHALL removes the job, not the run). The workers' adoption sweep does
+//      the same every second; this is the periodic backstop.
 // 2. Entries under way with no open attempt → reopened at their place (store.reopenEntry);
 //    agents holding an entry with no open attempt → released (store.releaseStaleReservations).
 // 3. Live entries waiting / offering whose caller channel is gone (uuid_exists false on their
@@ -20,10 +19,10 @@ import { sql } from 'kysely';
 import { PgCallEntryStore } from '../db/entry-store.js';
 import type { PgAttemptStore } from './attempt-store.js';
 import type { DispatchJobs } from './jobs.js';
-import { attemptProgress, openAttemptIds, type AttemptProgress } from './attempt-progress.js';
+import { attemptProgress, openAttemptIds } from './attempt-progress.js';
 import { uuidExists } from './channel-watch.js';
-import { recoverAttempt } from './recover-attempt.js';
-import { queueOf, type ConnectDeps } from './connect-deps.js';
+import { adoptAttempt, checkBridged } from './adopt-attempt.js';
+import type { ConnectDeps, ConnectResult } from './connect-deps.js';
 
 /** BullMQ job states meaning "someone will run it / is running it". */
 const LIVE_JOB_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
@@ -33,6 +32,11 @@ const STALE_RESERVATION_SECONDS = 30;
 export interface ReconcileDeps extends ConnectDeps {
   readonly jobs: DispatchJobs;
   readonly attemptStore: Pick<PgAttemptStore, 'expireCallbacks' | 'releaseStaleReservations' | 'reopenEntry'>;
+  /**
+   * Takes a rung attempt over and carries it on (default adoptAttempt). The worker passes one
+   * that skips attempts it is carrying out itself right now.
+   */
+  readonly adopt?: (attemptId: string) => Promise<ConnectResult>;
 }
 
 export interface ReconcileReport {
@@ -44,13 +48,13 @@ export interface ReconcileReport {
   readonly callbacksExpired: string[];
 }
 
-export async function reconcile(deps: ReconcileDeps, now = Date.now()): Promise<ReconcileReport> {
+export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   const report: ReconcileReport = {
     jobsReadded: [], attemptsRecovered: [], entriesReopened: [], agentsReleased: [], entriesAbandoned: [], callbacksExpired: [],
   };
   for (const id of await openAttemptIds(deps.db)) {
     try {
-      await reconcileAttempt(deps, id, now, report);
+      await reconcileAttempt(deps, id, report);
     } catch (err) {
       deps.log.warn('reconcile: attempt left for the next run', { attemptId: id, err });
     }
@@ -70,40 +74,29 @@ export async function reconcile(deps: ReconcileDeps, now = Date.now()): Promise<
   return report;
 }
 
-async function reconcileAttempt(deps: ReconcileDeps, attemptId: string, now: number, report: ReconcileReport): Promise<void> {
+async function reconcileAttempt(deps: ReconcileDeps, attemptId: string, report: ReconcileReport): Promise<void> {
   const p = await attemptProgress(deps.db, attemptId);
   if (!p || p.endedAt) return;
+  const nodeDown = p.fsNode !== null && deps.nodes.has(p.fsNode) && !deps.nodes.client(p.fsNode).connected;
   if (p.bridgedAt) {
-    if (p.fsNode && deps.nodes.has(p.fsNode) && !deps.nodes.client(p.fsNode).connected) return;
-    const r = await recoverAttempt(deps, p);
+    // A hangup missed while the connection was down: whoever owns it, the call is a fact.
+    if (nodeDown) return;
+    const r = await checkBridged(deps, p);
     if (r.kind === 'ended') report.attemptsRecovered.push(attemptId);
     return;
   }
-  const state = await deps.jobs.connectJobState(attemptId);
-  if (LIVE_JOB_STATES.has(state)) return;
   if (!p.rangAt) {
+    const state = await deps.jobs.connectJobState(attemptId);
+    if (LIVE_JOB_STATES.has(state)) return;
     // Nothing was dialled: carrying it out again is safe (the job checks uuid_exists first).
     if (state === 'failed' || state === 'completed') await deps.jobs.removeConnectJob(attemptId);
     await deps.jobs.addConnect(attemptId);
     report.jobsReadded.push(attemptId);
     return;
   }
-  if (now - p.rangAt.getTime() < longestRunMs(deps, p)) return;
-  if (p.fsNode && deps.nodes.has(p.fsNode) && !deps.nodes.client(p.fsNode).connected) return;
-  const fresh = await attemptProgress(deps.db, attemptId);
-  if (!fresh || fresh.endedAt) return;
-  const r = await recoverAttempt(deps, fresh);
-  if (r.kind === 'ended') report.attemptsRecovered.push(attemptId);
-}
-
-/**
- * The longest a connect job can run after rang_at: agent ring, customer ring (the queue's; the
- * longest configured when the queue is gone from the config), the notice, margins.
- */
-function longestRunMs(deps: ConnectDeps, p: AttemptProgress): number {
-  const customerRing = queueOf(deps.config, p.queueId)?.callback.customerRingTimeoutSeconds
-    ?? Math.max(0, ...deps.config.queues.map((q) => q.callback.customerRingTimeoutSeconds));
-  return (p.maxRingTimeoutSeconds + customerRing + 60) * 1000 + deps.timing.noticeMaxMs;
+  if (nodeDown) return;
+  const r = await (deps.adopt ?? ((id: string) => adoptAttempt(deps, id)))(attemptId);
+  if (r.kind === 'ended' || r.kind === 'bridged') report.attemptsRecovered.push(attemptId);
 }
 
 async function entriesUnderWayWithoutAttempt(deps: ReconcileDeps): Promise<string[]> {

@@ -71,9 +71,30 @@ export type AttemptOutcome =
   | 'caller_gone' | 'cancelled' | 'error';
 
 /**
+ * How a step of an attempt went: written; the attempt is over (ended, its callback cancelled,
+ * unknown) and the run must not go on; or another worker owns it now (it took the attempt over
+ * when this worker's lease was lost: worker-lease.ts) and the run must leave it — and its legs —
+ * alone.
+ */
+export type StepResult = 'ok' | 'gone' | 'taken';
+
+export interface EndResult {
+  /** When the matcher should run again (agent ready, retry due). */
+  readonly matchAt: readonly Date[];
+  /** This call ended the attempt (false: it was over already, or is another worker's). */
+  readonly ended: boolean;
+  /** Not ended because another worker owns the attempt now. */
+  readonly taken: boolean;
+}
+
+/**
  * The rows side of an attempt's life. Every method is one transaction, idempotent (a re-run
  * job or a second worker seeing the same hangup changes nothing twice), and writes the event
  * log. Implemented in attempt-store.ts on Postgres.
+ *
+ * `owner` is the lease key of the worker carrying the attempt out (worker-lease.ts): the claim
+ * to ring stamps it on the attempt, and the later steps are written only while it is still
+ * there.
  */
 export interface AttemptStore {
   /** Loads an attempt to carry out; null when it no longer needs anything (ended, or unknown). */
@@ -83,20 +104,21 @@ export interface AttemptStore {
    * agents `ringing`. True for the one call that set it; false when the attempt was claimed or
    * ended already (another run has it: this one must send nothing).
    */
-  markRinging(attemptId: string): Promise<boolean>;
+  markRinging(attemptId: string, owner: string): Promise<boolean>;
   /**
    * An agent answered (the ring-all winner, by leg uuid): others released, winner stays with the
    * attempt. Committed durably: the first such commit of an attempt, made before the caller is
-   * bridged or the customer dialled (matcher.ts, "Durability"). False when the attempt is no
+   * bridged or the customer dialled (matcher.ts, "Durability"). 'gone' when the attempt is no
    * longer open (ended meanwhile, or lost by a Postgres crash): the run must not go on.
    */
-  markAgentAnswered(attemptId: string, agentId: string, agentLegUuid: string): Promise<boolean>;
+  markAgentAnswered(attemptId: string, agentId: string, agentLegUuid: string, owner: string): Promise<StepResult>;
   /**
-   * Callback: the customer is being dialled (entry `callback_dialing`). False when the attempt
+   * Callback: the customer is being dialled (entry `callback_dialing`). 'gone' when the attempt
    * is no longer open (as markAgentAnswered) or its callback was cancelled meanwhile: dial nobody.
    */
-  markCustomerDialing(attemptId: string): Promise<boolean>;
-  markCustomerAnswered(attemptId: string): Promise<void>;
+  markCustomerDialing(attemptId: string, owner: string): Promise<StepResult>;
+  /** Callback: the customer answered. Fenced by `owner` when given. */
+  markCustomerAnswered(attemptId: string, owner?: string | null): Promise<StepResult>;
   /** Both legs bridged: attempt bridged_at, entry `connected`, agent `in_call`. */
   markBridged(attemptId: string): Promise<void>;
   /**
@@ -108,8 +130,14 @@ export interface AttemptStore {
    * - agents: wrap-up (ready_at = now + wrap-up) after a call; no-answer penalty (count, and
    *   on_break after maxNoAnswer), busy/reject delays; released otherwise.
    * Resolves with the times at which the matcher should run again (agent ready, retry due).
+   * With `owner`, nothing is ended when another worker owns the attempt now (`taken`); without
+   * it (the end of a bridged call, seen by any worker) the attempt ends whoever owns it.
    */
-  end(attemptId: string, outcome: AttemptOutcome, hangupCause: string | null): Promise<{ readonly matchAt: readonly Date[] }>;
+  end(attemptId: string, outcome: AttemptOutcome, hangupCause: string | null, opts?: { readonly owner?: string | null }): Promise<EndResult>;
   /** Open attempts whose legs should exist (for the hangup listener and the reconciler). */
   openAttempts(): Promise<ReadonlyArray<{ readonly attemptId: string; readonly legUuids: readonly string[]; readonly bridged: boolean; readonly createdAt: Date }>>;
+  /** Takes an attempt whose worker is gone (its lease lock free) over for `owner`; true when it is `owner`'s now. */
+  adopt(attemptId: string, owner: string): Promise<boolean>;
+  /** Open, rung attempts whose worker is gone (candidates for adopt). */
+  orphans(owner: string): Promise<string[]>;
 }

@@ -20,6 +20,8 @@ import { PgAttemptStore } from './attempt-store.js';
 import { CallEndListener } from './call-end-listener.js';
 import { DEFAULT_TIMING, type ConnectDeps, type ConnectResult, type ConnectTiming } from './connect-deps.js';
 import { runConnect } from './connect-job.js';
+import { adoptAttempt } from './adopt-attempt.js';
+import { WorkerLease } from './worker-lease.js';
 import { FsNodes } from './fs-nodes.js';
 import { DEFAULT_PREFIX, DispatchJobs } from './jobs.js';
 import { MatchError } from './match-error.js';
@@ -48,17 +50,25 @@ export interface WorkerOptions {
   readonly registry?: Registry;
   /** Run the reconciler and a full match at start (default true). */
   readonly reconcileAtStart?: boolean;
+  /** How often this worker looks for attempts whose worker is gone, to take them over (default 1000 ms). */
+  readonly adoptEveryMs?: number;
+  /** Worker lease timing (worker-lease.ts). */
+  readonly lease?: { readonly checkMs?: number; readonly graceMs?: number };
 }
 
 export interface WorkerEvents {
   /** A connect job finished a run. */
   connect: [{ attemptId: string; result: ConnectResult }];
+  /** This worker took an attempt over from a worker that is gone, and carried it on. */
+  adopted: [{ attemptId: string; result: ConnectResult }];
   /** A matcher run reserved these attempts. */
   reserved: [ReservedAttempt[]];
   reconciled: [ReconcileReport];
 }
 
 export interface DispatchWorker extends EventEmitter<WorkerEvents> {
+  /** This worker's lease key (callback_attempts.owner_key of what it carries out). */
+  readonly owner: string;
   readonly nodes: FsNodes;
   readonly jobs: DispatchJobs;
   readonly db: Db;
@@ -85,6 +95,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
 
   const db = createDb(config.secrets.databaseUrl, { logger: log, applicationName: 'qcb-worker', max: Math.max(10, config.worker.concurrency + 4) });
   const store = new PgAttemptStore(db.db);
+  const lease = new WorkerLease(config.secrets.databaseUrl, { logger: log, ...options.lease });
   const nodes = new FsNodes(config, { logger: log, commandTimeoutMs: options.esl?.commandTimeoutMs, backoff: options.esl?.backoff });
   const jobs = new DispatchJobs(connection, prefix);
   const metrics = options.registry ? makeMetrics(options.registry) : undefined;
@@ -101,9 +112,20 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
     runner.at(at);
     await jobs.addMatchAt(at, 'ready');
   };
-  const deps: ReconcileDeps = {
-    config, db: db.db, store, nodes, log, scheduleMatch, timing, jobs, attemptStore: store,
-  } satisfies ConnectDeps & ReconcileDeps;
+  /**
+   * Attempts this process is carrying out right now: a re-run of one of them (a BullMQ stalled
+   * check, the reconciler, the adoption sweep) does nothing while the first run goes on.
+   */
+  const inFlight = new Map<string, Promise<ConnectResult>>();
+  const once = (attemptId: string, run: () => Promise<ConnectResult>): Promise<ConnectResult> => {
+    if (inFlight.has(attemptId)) return Promise.resolve({ kind: 'nothing', reason: 'being carried out in this worker' });
+    const p = run().finally(() => inFlight.delete(attemptId));
+    inFlight.set(attemptId, p);
+    return p;
+  };
+  const connectDeps: ConnectDeps = { config, db: db.db, store, nodes, log, scheduleMatch, timing, owner: lease.key };
+  const adopt = (attemptId: string): Promise<ConnectResult> => once(attemptId, () => adoptAttempt({ ...connectDeps, log: log.child({ attemptId, adopting: true }) }, attemptId));
+  const deps: ReconcileDeps = { ...connectDeps, jobs, attemptStore: store, adopt };
   const callEnd = new CallEndListener({ db: db.db, store, nodes, log, scheduleMatch });
 
   const enqueue = async (reserved: readonly ReservedAttempt[]): Promise<void> => {
@@ -168,21 +190,53 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
     }, tickMs);
   };
 
+  /**
+   * The adoption sweep (issue 8b): attempts that rang and whose worker is gone — its lease lock
+   * is free the moment its process dies — are taken over and carried on here, within about
+   * `adoptEveryMs`. Every worker sweeps; store.adopt lets exactly one of them have each attempt.
+   */
+  const adoptMs = options.adoptEveryMs ?? 1000;
+  let sweepTimer: NodeJS.Timeout | undefined;
+  let sweeping: Promise<void> | undefined;
+  const sweep = async (): Promise<void> => {
+    if (!lease.mayAdopt || !nodes.allConnected) return;
+    for (const id of await store.orphans(lease.key)) {
+      if (inFlight.has(id)) continue;
+      void adopt(id).then(
+        (result) => { if (result.kind !== 'nothing') events.emit('adopted', { attemptId: id, result }); },
+        (err: unknown) => log.error('carrying on an adopted attempt failed (the next sweep takes it again)', { attemptId: id, err }),
+      );
+    }
+  };
+  const startSweeping = (): void => {
+    const tick = (): void => {
+      sweeping ??= sweep().catch((err: unknown) => { log.warn('adoption sweep failed', { err }); }).finally(() => { sweeping = undefined; });
+    };
+    tick();
+    sweepTimer = setInterval(tick, adoptMs);
+  };
+
   const drainMs = options.drainTimeoutMs ?? 60_000;
   const shutdown = makeShutdown(log, () => [
     // A check under way is not waited for: with Redis down it waits as long as Redis does.
     { name: 'Redis watch', close: async () => { clearInterval(redisWatch); } },
+    { name: 'adoption sweep', close: async () => { clearInterval(sweepTimer); await sweeping; } },
     { name: 'pg_notify listener', close: () => unlisten?.() ?? Promise.resolve() },
     { name: 'control worker', close: () => controlWorker?.close() ?? Promise.resolve() },
     { name: 'matcher runs', close: () => runner.stop() },
     { name: 'connect worker', close: () => closeWithin(connectWorker, drainMs, log) },
+    // Attempts carried on by the sweep or the reconciler: like connect jobs, let them finish.
+    { name: 'adopted attempts', close: () => settleWithin([...inFlight.values()], drainMs) },
     { name: 'call-end listener', close: () => callEnd.stop() },
     { name: 'BullMQ queues', close: () => jobs.close() },
     { name: 'ESL connections', close: () => nodes.close() },
+    // Last but the database: what is still unfinished is taken over by another worker.
+    { name: 'worker lease', close: () => lease.close() },
     { name: 'database', close: () => db.close() },
   ]);
 
   try {
+    await lease.start();
     await nodes.connect();
     callEnd.start();
     const workerOpts = {
@@ -196,7 +250,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
       const attemptId = job.data.attemptId;
       metrics?.inFlight.inc();
       try {
-        const result = await runConnect({ ...deps, log: log.child({ attemptId, jobId: job.id }) }, attemptId);
+        const result = await once(attemptId, () => runConnect({ ...connectDeps, log: log.child({ attemptId, jobId: job.id }) }, attemptId));
         if (result.kind === 'ended') metrics?.outcomes.inc({ outcome: result.outcome });
         if (result.kind === 'bridged') metrics?.outcomes.inc({ outcome: 'bridged' });
         events.emit('connect', { attemptId, result });
@@ -235,20 +289,22 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
     // A notification runs the matcher here and now (no job round trip, no per-second bucket).
     const listener = await listenForDispatch(db.sql, (queueId) => runner.wake(queueId));
     unlisten = listener.unlisten;
+    // A restarted worker takes what its predecessor left over at once, not after a period.
+    startSweeping();
     if (options.reconcileAtStart ?? true) {
       await runReconcile().catch((err: unknown) => log.error('reconcile at start failed', { err }));
       await jobs.addMatch(null, 'start');
     }
-    log.info('dispatch worker started', { nodes: nodes.names, concurrency: config.worker.concurrency, prefix });
+    log.info('dispatch worker started', { nodes: nodes.names, concurrency: config.worker.concurrency, prefix, owner: lease.key });
   } catch (err) {
     await shutdown();
     throw err;
   }
 
   const handle = Object.assign(events, {
-    nodes, jobs, db, store,
+    owner: lease.key, nodes, jobs, db, store,
     async ready(): Promise<boolean> {
-      if (!nodes.allConnected) return false;
+      if (!nodes.allConnected || !lease.held) return false;
       // Commands wait for Redis to come back (maxRetriesPerRequest: null): bound the check.
       return withDeadline((async () => {
         await sql`select 1`.execute(db.db);
@@ -270,6 +326,14 @@ async function withDeadline(p: Promise<boolean>, ms: number): Promise<boolean> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Waits for these runs to settle, for up to `ms`. */
+async function settleWithin(runs: readonly Promise<unknown>[], ms: number): Promise<void> {
+  if (runs.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.allSettled(runs), new Promise((r) => { timer = setTimeout(r, ms); })]);
+  clearTimeout(timer);
 }
 
 /** Closes a BullMQ worker, letting its active jobs finish for up to `ms` (then they are re-run elsewhere). */

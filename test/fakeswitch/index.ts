@@ -27,6 +27,8 @@ export interface SimChannel {
   /** as if the party pressed keys */
   sendDtmf(digits: string, durationMs?: number): void;
   hangup(cause?: string): void;
+  /** a ringing originated leg: its party answers now (undefined for other channels) */
+  readonly pickUp: (() => void) | undefined;
   /** resolves with the hangup cause */
   readonly ended: Promise<string>;
   /**

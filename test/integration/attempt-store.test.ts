@@ -13,6 +13,8 @@ import {
   addCallback, addLive, agentRow, CALLBACK, entryRow, eventsOf, login, resetFloor, secondsFromNow, startDispatchDb, type DispatchDb,
 } from '../helpers/dispatch-db.js';
 
+/** A worker's lease key (worker-lease.ts): the owner every step here is written for. */
+const OWNER = '4242';
 const CB_RETRY = CALLBACK.replace('mode: both,', 'mode: both, retry: { attempts: 3, delaySeconds: [60, 300] },');
 const TIERS = (pos: number) => `[{ queue: live, position: ${pos} }, { queue: cb, position: ${pos} }, { queue: ring, position: ${pos} }]`;
 const YAML = `
@@ -62,7 +64,7 @@ describe('attempt store', () => {
       await login(t.db, 'al');
       await addLive(t.db, 'live');
       const r = await reserve('live');
-      const claims = await Promise.all(Array.from({ length: 8 }, () => store.markRinging(r.attemptId)));
+      const claims = await Promise.all(Array.from({ length: 8 }, () => store.markRinging(r.attemptId, OWNER)));
       assert.deepEqual(claims.filter(Boolean).length, 1, `claims: ${claims.join(',')}`);
       assert.equal((await eventsOf(t.db, r.entryId)).filter((e) => e === 'attempt.ringing').length, 1, 'one event line');
 
@@ -70,13 +72,13 @@ describe('attempt store', () => {
       await addLive(t.db, 'live');
       const r2 = await reserve('live');
       await store.end(r2.attemptId, 'caller_gone', 'NORMAL_CLEARING');
-      assert.equal(await store.markRinging(r2.attemptId), false, 'an ended attempt cannot be claimed');
+      assert.equal(await store.markRinging(r2.attemptId, OWNER), false, 'an ended attempt cannot be claimed');
       assert.equal((await attempt(r2.attemptId)).rang_at, null);
-      assert.equal(await store.markRinging('not-a-number'), false);
+      assert.equal(await store.markRinging('not-a-number', OWNER), false);
       // The later steps say the same: the run must not go on for an attempt that is no longer open.
-      assert.equal(await store.markAgentAnswered(r2.attemptId, 'bo', 'leg'), false);
-      assert.equal(await store.markCustomerDialing(r2.attemptId), false);
-      assert.equal(await store.markAgentAnswered(r.attemptId, 'al', 'leg'), true, 'an open attempt');
+      assert.equal(await store.markAgentAnswered(r2.attemptId, 'bo', 'leg', OWNER), 'gone');
+      assert.equal(await store.markCustomerDialing(r2.attemptId, OWNER), 'gone');
+      assert.equal(await store.markAgentAnswered(r.attemptId, 'al', 'leg', OWNER), 'ok', 'an open attempt');
     });
   });
 
@@ -87,11 +89,11 @@ describe('attempt store', () => {
       const r = await reserve('live');
       assert.deepEqual(await store.load(r.attemptId), r);
 
-      assert.equal(await store.markRinging(r.attemptId), true, 'the first claim to ring wins');
+      assert.equal(await store.markRinging(r.attemptId, OWNER), true, 'the first claim to ring wins');
       assert.equal((await agentRow(t.db, 'al')).state, 'ringing');
       assert.ok((await attempt(r.attemptId)).rang_at);
       await t.db.updateTable('agents').set({ no_answer_count: 1 }).where('id', '=', 'al').execute();
-      await store.markAgentAnswered(r.attemptId, 'al', 'freeswitch-chose-this-uuid');
+      await store.markAgentAnswered(r.attemptId, 'al', 'freeswitch-chose-this-uuid', OWNER);
       let al = await agentRow(t.db, 'al');
       assert.equal(al.state, 'in_call');
       assert.equal(al.no_answer_count, 0, 'an answer ends the no-answer run');
@@ -103,8 +105,8 @@ describe('attempt store', () => {
 
       // Repeats change nothing and log nothing.
       const before = await snapshot(r);
-      assert.equal(await store.markRinging(r.attemptId), false, 'a second claim loses');
-      await store.markAgentAnswered(r.attemptId, 'al', 'another');
+      assert.equal(await store.markRinging(r.attemptId, OWNER), false, 'a second claim loses');
+      await store.markAgentAnswered(r.attemptId, 'al', 'another', OWNER);
       await store.markBridged(r.attemptId);
       assert.equal(await snapshot(r), before);
 
@@ -133,7 +135,7 @@ describe('attempt store', () => {
 
       // end() again: nothing changes, nothing to match.
       const ended = await snapshot(r);
-      assert.deepEqual(await store.end(r.attemptId, 'agent_no_answer', 'NO_ANSWER'), { matchAt: [] });
+      assert.deepEqual(await store.end(r.attemptId, 'agent_no_answer', 'NO_ANSWER'), { matchAt: [], ended: false, taken: false });
       assert.equal(await snapshot(r), ended);
       assert.equal(await store.load(r.attemptId), null, 'an ended attempt needs nothing');
       assert.equal(await store.load('999999'), null);
@@ -144,7 +146,7 @@ describe('attempt store', () => {
       await login(t.db, 'cy');
       await addLive(t.db, 'live');
       const r = await reserve('live');
-      await store.markAgentAnswered(r.attemptId, 'cy', r.agents[0]!.legUuid);
+      await store.markAgentAnswered(r.attemptId, 'cy', r.agents[0]!.legUuid, OWNER);
       await store.markBridged(r.attemptId);
       await store.end(r.attemptId, 'connected', 'NORMAL_CLEARING');
       const cy = await agentRow(t.db, 'cy');
@@ -156,7 +158,7 @@ describe('attempt store', () => {
       await login(t.db, 'al');
       const e = await addLive(t.db, 'live');
       const r1 = await reserve('live');
-      await store.markRinging(r1.attemptId);
+      await store.markRinging(r1.attemptId, OWNER);
       const { matchAt } = await store.end(r1.attemptId, 'agent_no_answer', 'NO_ANSWER');
       let entry = await entryRow(t.db, e.id);
       assert.equal(entry.status, 'waiting');
@@ -215,7 +217,7 @@ describe('attempt store', () => {
       await login(t.db, 'al');
       const e = await addLive(t.db, 'live');
       const r = await reserve('live');
-      await store.markRinging(r.attemptId);
+      await store.markRinging(r.attemptId, OWNER);
       await store.end(r.attemptId, 'caller_gone', 'ORIGINATOR_CANCEL');
       const entry = await entryRow(t.db, e.id);
       assert.equal(entry.status, 'abandoned');
@@ -230,7 +232,7 @@ describe('attempt store', () => {
       await login(t.db, 'al');
       await addLive(t.db, 'live');
       const r = await reserve('live');
-      await store.markAgentAnswered(r.attemptId, 'al', r.agents[0]!.legUuid);
+      await store.markAgentAnswered(r.attemptId, 'al', r.agents[0]!.legUuid, OWNER);
       await store.markBridged(r.attemptId);
       const out = await changeAgentStatus(t.db, 'al', 'logout');
       assert.equal(out.agent.status, 'logged_out');
@@ -251,12 +253,12 @@ describe('attempt store', () => {
       const e = await addLive(t.db, 'ring');
       const r = await reserve('ring');
       assert.equal(r.agents.length, 3);
-      await store.markRinging(r.attemptId);
+      await store.markRinging(r.attemptId, OWNER);
       assert.deepEqual((await store.openAttempts()).find((o) => o.attemptId === r.attemptId)?.legUuids, r.agents.map((a) => a.legUuid));
       for (const id of ['al', 'bo', 'cy']) assert.equal((await agentRow(t.db, id)).state, 'ringing');
       const bo = r.agents.find((a) => a.agentId === 'bo')!;
-      await store.markAgentAnswered(r.attemptId, 'bo', bo.legUuid);
-      await store.markAgentAnswered(r.attemptId, 'cy', 'late'); // a late second answer: ignored
+      await store.markAgentAnswered(r.attemptId, 'bo', bo.legUuid, OWNER);
+      await store.markAgentAnswered(r.attemptId, 'cy', 'late', OWNER); // a late second answer: ignored
       for (const id of ['al', 'cy']) {
         const a = await agentRow(t.db, id);
         assert.equal(a.state, 'idle', id);
@@ -285,10 +287,10 @@ describe('attempt store', () => {
 
   describe('a callback', () => {
     async function customerFails(r: ReservedAttempt, outcome: AttemptOutcome): Promise<readonly Date[]> {
-      await store.markRinging(r.attemptId);
-      await store.markAgentAnswered(r.attemptId, r.agents[0]!.agentId, r.agents[0]!.legUuid);
-      await store.markCustomerDialing(r.attemptId);
-      await store.markCustomerDialing(r.attemptId); // a repeat: counted once
+      await store.markRinging(r.attemptId, OWNER);
+      await store.markAgentAnswered(r.attemptId, r.agents[0]!.agentId, r.agents[0]!.legUuid, OWNER);
+      await store.markCustomerDialing(r.attemptId, OWNER);
+      await store.markCustomerDialing(r.attemptId, OWNER); // a repeat: counted once
       return (await store.end(r.attemptId, outcome, 'NO_ANSWER')).matchAt;
     }
 
@@ -299,9 +301,9 @@ describe('attempt store', () => {
       assert.equal(r1.kind, 'callback');
       assert.equal(r1.attemptNo, 1);
       assert.ok((await store.openAttempts()).find((o) => o.attemptId === r1.attemptId)?.legUuids.length === 1, 'no customer leg before dialling');
-      await store.markRinging(r1.attemptId);
-      await store.markAgentAnswered(r1.attemptId, 'al', r1.agents[0]!.legUuid);
-      await store.markCustomerDialing(r1.attemptId);
+      await store.markRinging(r1.attemptId, OWNER);
+      await store.markAgentAnswered(r1.attemptId, 'al', r1.agents[0]!.legUuid, OWNER);
+      await store.markCustomerDialing(r1.attemptId, OWNER);
       assert.deepEqual((await store.openAttempts()).find((o) => o.attemptId === r1.attemptId)?.legUuids, [r1.agents[0]!.legUuid, r1.customerLegUuid]);
       let entry = await entryRow(t.db, e.id);
       assert.equal(entry.status, 'callback_dialing');
@@ -345,7 +347,7 @@ describe('attempt store', () => {
       const e = await addCallback(t.db, 'cb', '0671234599', { maxAttempts: 1 });
       const r1 = await reserve('cb');
       assert.equal(r1.agents[0]!.agentId, 'al');
-      await store.markRinging(r1.attemptId);
+      await store.markRinging(r1.attemptId, OWNER);
       await store.end(r1.attemptId, 'agent_no_answer', 'NO_ANSWER');
       const entry = await entryRow(t.db, e.id);
       assert.equal(entry.status, 'callback_pending');
@@ -371,8 +373,8 @@ describe('attempt store', () => {
       await login(t.db, 'al');
       const e = await addCallback(t.db, 'cb', '0671234522');
       const r = await reserve('cb');
-      await store.markAgentAnswered(r.attemptId, 'al', r.agents[0]!.legUuid);
-      await store.markCustomerDialing(r.attemptId);
+      await store.markAgentAnswered(r.attemptId, 'al', r.agents[0]!.legUuid, OWNER);
+      await store.markCustomerDialing(r.attemptId, OWNER);
       await store.markCustomerAnswered(r.attemptId);
       await store.markCustomerAnswered(r.attemptId);
       await store.markBridged(r.attemptId);
@@ -443,6 +445,73 @@ describe('attempt store', () => {
       assert.equal((await agentRow(t.db, 'al')).state, 'idle');
       assert.equal(await store.reopenEntry(e.id), false, 'nothing left to do');
       assert.ok((await eventsOf(t.db, e.id)).includes('entry.reopened'));
+    });
+  });
+
+  describe('owners: the worker carrying an attempt out, and taking it over when that worker is gone (issue 8b)', () => {
+    /** A worker's lease: its key held with pg_advisory_lock on a session of its own (worker-lease.ts). */
+    async function holdLease(key: string) {
+      const conn = t.open();
+      const reserved = await conn.sql.reserve();
+      await reserved`select pg_advisory_lock(${key}::bigint)`;
+      return { release: async () => { reserved.release(); await conn.close(); } };
+    }
+
+    it('the claim to ring stamps the owner; another owner\'s steps are refused as taken, its end leaves the attempt alone', async () => {
+      await login(t.db, 'al');
+      await addCallback(t.db, 'cb', '0671234567');
+      const r = await reserve('cb');
+      assert.equal(await store.markRinging(r.attemptId, '111'), true);
+      assert.equal((await attempt(r.attemptId)).owner_key, '111');
+      assert.equal(await store.markAgentAnswered(r.attemptId, 'al', 'leg', '222'), 'taken');
+      assert.equal((await attempt(r.attemptId)).agent_answered_at, null, 'nothing written');
+      assert.equal(await store.markAgentAnswered(r.attemptId, 'al', 'leg', '111'), 'ok');
+      assert.equal(await store.markCustomerDialing(r.attemptId, '222'), 'taken');
+      assert.equal((await entryRow(t.db, r.entryId)).status, 'dispatching', 'not dialled for a worker that lost it');
+      const refused = await store.end(r.attemptId, 'error', 'X', { owner: '222' });
+      assert.deepEqual([refused.ended, refused.taken], [false, true]);
+      assert.equal((await attempt(r.attemptId)).ended_at, null);
+      const done = await store.end(r.attemptId, 'connected', 'NORMAL_CLEARING');
+      assert.equal(done.ended, true, 'without an owner (a hangup seen by any worker) it ends');
+    });
+
+    it('an attempt whose owner holds its lease is nobody else\'s; once the lease is free, exactly one worker adopts it', async () => {
+      await login(t.db, 'al');
+      await addLive(t.db, 'live');
+      const r = await reserve('live');
+      const lease = await holdLease('5001');
+      await store.markRinging(r.attemptId, '5001');
+      assert.deepEqual(await store.orphans('6001'), [], 'its worker lives');
+      assert.equal(await store.adopt(r.attemptId, '6001'), false);
+      assert.equal(await store.adopt(r.attemptId, '5001'), true, 'its own owner may carry it on');
+
+      await lease.release(); // the worker's process died: Postgres ended its session
+      assert.deepEqual(await store.orphans('6001'), [r.attemptId]);
+      // Two workers sweep at once; their own leases are held.
+      const [l6, l7] = [await holdLease('6001'), await holdLease('7001')];
+      const won = await Promise.all([store.adopt(r.attemptId, '6001'), store.adopt(r.attemptId, '7001')]);
+      assert.equal(won.filter(Boolean).length, 1, `one adopter: ${won.join(',')}`);
+      const owner = won[0] ? '6001' : '7001';
+      assert.equal((await attempt(r.attemptId)).owner_key, owner);
+      assert.deepEqual(await store.orphans('9001'), [], 'the adopter lives');
+      const lines = await t.db.selectFrom('call_events').select('details').where('attempt_id', '=', r.attemptId)
+        .where('event_type', '=', 'attempt.adopted').execute();
+      assert.deepEqual(lines.map((l) => l.details), [{ from: '5001', by: owner }]);
+      await l6.release();
+      await l7.release();
+    });
+
+    it('attempts that never rang, or ended, are no orphans', async () => {
+      await login(t.db, 'al', 'bo');
+      await addLive(t.db, 'live');
+      await addLive(t.db, 'live');
+      const fresh = await reserve('live');
+      const ended = await reserve('live');
+      await store.markRinging(ended.attemptId, '8001');
+      await store.end(ended.attemptId, 'agent_no_answer', 'NO_ANSWER', { owner: '8001' });
+      assert.deepEqual(await store.orphans('6001'), []);
+      assert.equal(await store.adopt(ended.attemptId, '6001'), false);
+      assert.equal(await store.adopt(fresh.attemptId, '6001'), true, 'no owner yet: anyone may carry it out');
     });
   });
 });

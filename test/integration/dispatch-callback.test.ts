@@ -75,11 +75,21 @@ test('agent first: the agent hears the whisper, the customer is dialled with the
   const agentLeg = await d.channels.get(agentLegUuid(d.legNamespace, attempt.id, 'agnes'));
   const customer = await d.channels.get(customerLegUuid(d.legNamespace, attempt.id));
 
-  // The agent's phone showed "callback" and the customer's number.
-  assert.equal(agentLeg.variables.get('origination_caller_id_name'), 'callback');
+  // The agent's phone showed "Callback <queue>" and the customer's number.
+  assert.equal(agentLeg.variables.get('origination_caller_id_name'), 'Callback Sales');
   assert.equal(agentLeg.variables.get('origination_caller_id_number'), '0671230001');
-  // Whisper: uuid_broadcast of agent-callback + the number digit by digit, run on the agent leg.
-  assert.deepEqual(playbacks(agentLeg)[0]!.ids, ['agent-callback', ...digitIds('0671230001')]);
+  // Whisper (issue 8j): uuid_broadcast of "callback for queue" + the queue's extension, played
+  // WHOLE (FILE PLAYED, not cut by the bridge), while the customer's phone already rang.
+  const whisper = playbacks(agentLeg)[0]!;
+  assert.deepEqual(whisper, { ids: ['agent-callback-queue', ...digitIds('8300')], response: 'FILE PLAYED' });
+  const at = (ch: SimChannel, name: string, app?: string) => Number(ch.history.find((h) => h.get('Event-Name') === name
+    && (app === undefined || h.get('Application') === app))!.get('Event-Date-Timestamp'));
+  const whisperEnd = at(agentLeg, 'CHANNEL_EXECUTE_COMPLETE', 'playback');
+  assert.ok(at(customer, 'CHANNEL_CREATE') < whisperEnd, 'the customer was dialled while the whisper played');
+  assert.ok(at(customer, 'CHANNEL_ANSWER') < whisperEnd, 'this customer answered before it was over (1 s vs ~3.7 s)…');
+  // …and heard ringback until it was, never silence; the bridge came only after the whisper.
+  assert.deepEqual(playbacks(customer).map((p) => [p.ids[0], p.response]), [['tone_stream://%(2000,4000,440,480);loops=-1', 'PLAYBACK ERROR']]);
+  assert.ok(at(agentLeg, 'CHANNEL_BRIDGE') >= whisperEnd);
   // The customer leg: the queue's template, caller ID and our deterministic uuid.
   assert.equal(customer.name, 'loopback/cust-0671230001-a');
   assert.equal(customer.variables.get('origination_caller_id_number'), '0441234567');
@@ -109,9 +119,10 @@ test('a busy customer: the agent hears the notice and is released; retried after
   assert.equal(first.hangup_cause, 'USER_BUSY');
   const agentLeg = await d.channels.get(agentLegUuid(d.legNamespace, first.id, 'agnes'));
   assert.equal(await agentLeg.ended, 'NORMAL_CLEARING');
-  // The whisper was stopped, the notice played to its end, and only then was the agent hung up.
+  // The whisper played to its end, then the notice said what happened (issue 8i: busy, not
+  // "did not answer"), played to its end, and only then was the agent hung up.
   const played = playbacks(agentLeg);
-  assert.deepEqual(played.at(-1), { ids: ['agent-customer-no-answer'], response: 'FILE PLAYED' });
+  assert.deepEqual(played.map((p) => [p.ids[0], p.response]), [['agent-callback-queue', 'FILE PLAYED'], ['agent-customer-busy', 'FILE PLAYED']]);
   const names = agentLeg.history.map((h) => `${h.get('Event-Name')}:${h.get('Application') ?? ''}`);
   assert.ok(names.lastIndexOf('CHANNEL_EXECUTE_COMPLETE:playback') < names.indexOf('CHANNEL_HANGUP:'), names.join(' '));
   const pending = await entry(d.h, entryId);
@@ -138,6 +149,9 @@ test('a customer who does not answer: customer_no_answer after the ring time, re
   assert.equal(first.hangup_cause, 'NO_ANSWER');
   const customer = await d.channels.get(customerLegUuid(d.legNamespace, first.id));
   assert.equal(customer.variables.get('originate_timeout'), '30');
+  // The agent heard the whisper, ringback while the customer's phone rang, then "did not answer".
+  const agentLeg = await d.channels.get(agentLegUuid(d.legNamespace, first.id, 'agnes'));
+  assert.deepEqual(playbacks(agentLeg).map((p) => p.ids[0]), ['agent-callback-queue', 'tone_stream://%(2000,4000,440,480);loops=-1', 'agent-customer-no-answer']);
   assert.equal((await entry(d.h, entryId)).status, 'callback_pending');
   const second = await attemptWhere(d, entryId, (a) => a.attempt_no === 2 && a.ended_at !== null, 'the second try', 8000);
   assert.equal(second.result, 'customer_no_answer');

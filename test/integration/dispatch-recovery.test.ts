@@ -1,11 +1,12 @@
-// What a crash or a flushed Redis leaves behind, repaired from Postgres and the switch. No
-// BullMQ worker runs here: the test plays the part of a worker that died at a chosen step
-// (the same ESL commands and store calls the connector makes), then runs what repairs it —
-// a re-run of the connect job, or the reconciler — and checks the switch and the rows.
+// What a crash or a flushed Redis leaves behind, taken over and carried on from Postgres and
+// the switch (adopt-attempt.ts, issue 8b). No BullMQ worker runs here: the test plays the part
+// of a worker that died at a chosen step (the same ESL commands and store calls the connector
+// makes, under the dead worker's lease key, whose lock nobody holds), then runs what takes
+// over — a re-run of the connect job, or the reconciler — and checks the switch and the rows.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { startHarness, entry, type Harness } from '../helpers/controller-harness.js';
+import { startHarness, entry, waitUntil, type Harness } from '../helpers/controller-harness.js';
 import { removePrefix } from '../helpers/dispatch-harness.js';
 import type { Config } from '../../controller/config/index.js';
 import { silentLogger } from '../../controller/log/logger.js';
@@ -33,6 +34,7 @@ queues:
     callback: { mode: "off" }
   - name: cb
     extension: "8401"
+    wrapUpSeconds: 0
     callback: { mode: on_request, dialTemplate: "loopback/cust-{number}", numberRules: { minLength: 10, maxLength: 10, allow: ["0[0-9]{9}"] } }
 agents:
   - { id: ann, contact: loopback/agent-ann, tiers: [{ queue: live }] }
@@ -40,6 +42,9 @@ agents:
   - { id: cid, contact: loopback/agent-cid, tiers: [{ queue: cb }] }
 `;
 const REDIS_URL = 'redis://127.0.0.1:6379';
+/** The lease key of the worker that "died" (nobody holds its lock) and of the one taking over. */
+const DEAD = '1001';
+const ADOPTER = '2002';
 const prefix = `qcbtest-${randomBytes(5).toString('hex')}`;
 let h: Harness;
 let nodes: FsNodes;
@@ -56,7 +61,7 @@ before(async () => {
   const store = new PgAttemptStore(h.db.db);
   deps = {
     config, db: h.db.db, store, nodes, log: silentLogger(), jobs, attemptStore: store,
-    timing: DEFAULT_TIMING,
+    timing: DEFAULT_TIMING, owner: ADOPTER,
     scheduleMatch: (at) => jobs.addMatchAt(at, 'test'),
   };
   h.fs.defineEndpoint('loopback/agent-ann', { noAnswer: true });
@@ -111,22 +116,46 @@ async function logout(...ids: string[]): Promise<void> {
   for (const id of ids) await changeAgentStatus(h.db.db, id, 'logout');
 }
 
-test('a worker died while the agent rang: the re-run kills the leg and puts the caller back at the same place', async () => {
+test('a worker died while the agent rang: the re-run takes the ring over, the agent answers and the caller is bridged (nobody rung twice)', async () => {
+  await logout('ann', 'ben', 'cid');
+  h.fs.defineEndpoint('loopback/agent-ann', { noAnswer: true });
   const { caller, a } = await reservedLive('8400', 'ann');
-  // The dead worker's steps: rang_at, then the originate (the agent never answers).
-  await deps.store.markRinging(a.attemptId);
+  // The dead worker's steps: rang_at under its lease key, then the originate.
+  await deps.store.markRinging(a.attemptId, DEAD);
+  const job = nodes.client('fs1').bgapi(agentOriginateCommand(a.agents, { callerIdName: null, callerIdNumber: null, attemptId: a.attemptId }), { timeoutMs: 10_000 });
+  const leg = await waitChannel(a.agents[0]!.legUuid);
+
+  const run = runConnect(deps, a.attemptId);
+  // The agent picks up while the new run watches (the dead run's originate goes on in the switch).
+  await waitUntil('the adopter took the attempt', async () => (await attemptRow(a.attemptId)).owner_key === ADOPTER);
+  leg.pickUp!();
+  assert.deepEqual(await run, { kind: 'bridged' });
+  assert.match((await job).trim(), /^\+OK /);
+  const bridge = await caller.waitForEvent('CHANNEL_BRIDGE', undefined, 2000, { includePast: true });
+  assert.equal(bridge.get('Bridge-B-Unique-ID'), leg.uuid);
+  assert.equal((await entry(h, a.entryId)).status, 'connected');
+  assert.equal(h.fs.channels().filter((c) => c.name.startsWith('loopback/agent-ann')).length, 1, 'the agent was rung once');
+  assert.ok((await eventTypes(a.entryId)).includes('attempt.adopted'));
+  caller.hangup();
+  await leg.ended;
+  await deps.store.end(a.attemptId, 'connected', 'NORMAL_CLEARING'); // what the call-end listener does (none runs here)
+  await logout('ann');
+});
+
+test('a worker died while the agent rang, and nobody answers: the ring ends by itself and the caller is back at the same place', async () => {
+  const { caller, a } = await reservedLive('8400', 'ann');
+  await deps.store.markRinging(a.attemptId, DEAD);
   const job = nodes.client('fs1').bgapi(agentOriginateCommand(a.agents, { callerIdName: null, callerIdNumber: null, attemptId: a.attemptId }), { timeoutMs: 10_000 });
   const leg = await waitChannel(a.agents[0]!.legUuid);
   const before = await entry(h, a.entryId);
 
   const r = await runConnect(deps, a.attemptId);
-  assert.deepEqual(r, { kind: 'ended', outcome: 'cancelled', cause: 'INTERRUPTED' });
-  assert.equal(await leg.ended, 'ORIGINATOR_CANCEL');
-  assert.equal((await job).trim(), '-ERR ORIGINATOR_CANCEL');
+  assert.deepEqual(r, { kind: 'ended', outcome: 'agent_no_answer', cause: 'NO_ANSWER' });
+  assert.equal(await leg.ended, 'NO_ANSWER', 'its own ring timeout, not a kill');
+  assert.equal((await job).trim(), '-ERR NO_ANSWER');
   const after = await entry(h, a.entryId);
   assert.equal(after.status, 'waiting');
   assert.equal(after.place, before.place);
-  assert.equal((await agentState('ann')).state, 'idle');
   // A second re-run finds nothing to do.
   assert.equal((await runConnect(deps, a.attemptId)).kind, 'nothing');
   caller.hangup();
@@ -141,12 +170,12 @@ test('a run that loses the claim to ring (another run of the job claimed it afte
     // The other run claims between this run's read and its own claim.
     const store = deps.store;
     const racing = withStore({
-      markRinging: async (id: string) => { assert.equal(await store.markRinging(id), true); return store.markRinging(id); },
+      markRinging: async (id: string, owner: string) => { assert.equal(await store.markRinging(id, DEAD), true); return store.markRinging(id, owner); },
     });
     assert.deepEqual(await runConnect(racing, a.attemptId), { kind: 'nothing', reason: 'claimed by another run' });
     assert.equal(legs.legs.get('ben'), undefined, 'the agent was not rung');
     assert.equal((await entry(h, a.entryId)).status, 'dispatching', 'the attempt is left to the run that claimed it');
-    // That run is gone too: the next run recovers it, and the caller goes back to the same place.
+    // That run is gone too: the next run takes it over; nothing rang, so the caller goes back to the same place.
     assert.deepEqual(await runConnect(deps, a.attemptId), { kind: 'ended', outcome: 'cancelled', cause: 'INTERRUPTED' });
     assert.equal((await entry(h, a.entryId)).status, 'waiting');
     caller.hangup('NORMAL_CLEARING');
@@ -160,7 +189,7 @@ test('a run that loses the claim to ring (another run of the job claimed it afte
 function answeredAfter(before: (attemptId: string) => Promise<void>): ReconcileDeps {
   const store = deps.store;
   return withStore({
-    markAgentAnswered: async (id: string, agentId: string, leg: string) => { await before(id); return store.markAgentAnswered(id, agentId, leg); },
+    markAgentAnswered: async (id: string, agentId: string, leg: string, owner: string) => { await before(id); return store.markAgentAnswered(id, agentId, leg, owner); },
   });
 }
 
@@ -191,7 +220,7 @@ test('the answer cannot be recorded (Postgres down): the agent is hung up and th
     await assert.rejects(runConnect(run, a.attemptId), /connection terminated/);
     await legs.until('the agent leg hung up', () => legs.live('ben').length === 0, 5000);
     assert.equal(caller.history.some((e) => e.get('Event-Name') === 'CHANNEL_BRIDGE'), false, 'the caller was never bridged');
-    // The job's retry settles it: the caller goes back to the same place.
+    // The job's retry takes it over: the agent leg is gone, so the caller goes back to the same place.
     assert.deepEqual(await runConnect(deps, a.attemptId), { kind: 'ended', outcome: 'cancelled', cause: 'INTERRUPTED' });
     assert.equal((await entry(h, a.entryId)).status, 'waiting');
     caller.hangup('NORMAL_CLEARING');
@@ -223,10 +252,10 @@ test('a worker died between uuid_bridge and markBridged: the re-run finds the ca
   await logout('ann');
   const { caller, a } = await reservedLive('8400', 'ben');
   const client = nodes.client('fs1');
-  await deps.store.markRinging(a.attemptId);
+  await deps.store.markRinging(a.attemptId, DEAD);
   const body = await client.bgapi(agentOriginateCommand(a.agents, { callerIdName: null, callerIdNumber: null, attemptId: a.attemptId }), { timeoutMs: 10_000 });
   const leg = body.trim().slice(4);
-  await deps.store.markAgentAnswered(a.attemptId, 'ben', leg);
+  await deps.store.markAgentAnswered(a.attemptId, 'ben', leg, DEAD);
   assert.match(await client.api(`uuid_bridge ${caller.uuid} ${leg}`), /^\+OK/);
   await caller.waitForEvent('CHANNEL_BRIDGE', undefined, 2000, { includePast: true });
 
@@ -245,28 +274,69 @@ test('a worker died between uuid_bridge and markBridged: the re-run finds the ca
   await logout('ben');
 });
 
-test('a callback whose worker died while the customer rang is cancelled, never dialled a second time by the re-run', async () => {
-  const { row, a } = await reservedCallback('0509990001');
+/** The dead worker got as far as dialling the customer: agent answered, customer ringing. */
+async function diedWhileCustomerRang(number: string) {
+  const { row, a } = await reservedCallback(number);
   const client = nodes.client('fs1');
-  await deps.store.markRinging(a.attemptId);
-  const agentLeg = (await client.bgapi(agentOriginateCommand(a.agents, { callerIdName: 'callback', callerIdNumber: '0509990001', attemptId: a.attemptId }))).trim().slice(4);
-  await deps.store.markAgentAnswered(a.attemptId, 'cid', agentLeg);
+  await deps.store.markRinging(a.attemptId, DEAD);
+  const agentLeg = (await client.bgapi(agentOriginateCommand(a.agents, { callerIdName: 'callback', callerIdNumber: number, attemptId: a.attemptId }))).trim().slice(4);
+  await deps.store.markAgentAnswered(a.attemptId, 'cid', agentLeg, DEAD);
   const agentChannel = await waitChannel(agentLeg);
-  await deps.store.markCustomerDialing(a.attemptId);
+  await deps.store.markCustomerDialing(a.attemptId, DEAD);
   const queue = deps.config.queues.find((q) => q.name === 'cb')!;
-  const customerJob = client.bgapi(customerOriginate(queue, '0509990001', a.customerLegUuid!, 30, a.attemptId), { timeoutMs: 10_000 });
+  const customerJob = client.bgapi(customerOriginate(queue, number, a.customerLegUuid!, 30, a.attemptId), { timeoutMs: 10_000 });
   const customer = await Promise.race([waitChannel(a.customerLegUuid!), customerJob.then((b) => { throw new Error(`customer originate: ${b}`); })]);
+  return { row, a, agentChannel, customer, customerJob };
+}
 
+test('a callback whose worker died while the customer rang: the re-run watches the customer, who answers and is bridged — dialled once', async () => {
+  const { row, a, agentChannel, customer } = await diedWhileCustomerRang('0509990001');
+  const run = runConnect(deps, a.attemptId);
+  await waitUntil('the adopter took the attempt', async () => (await attemptRow(a.attemptId)).owner_key === ADOPTER);
+  customer.pickUp!();
+  assert.deepEqual(await run, { kind: 'bridged' });
+  const bridge = await agentChannel.waitForEvent('CHANNEL_BRIDGE', undefined, 2000, { includePast: true });
+  assert.equal(bridge.get('Bridge-B-Unique-ID'), customer.uuid);
+  const after = await entry(h, row.id);
+  assert.equal(after.status, 'connected');
+  assert.equal(after.attempts, 1);
+  assert.equal(h.fs.channels().filter((c) => c.name.startsWith('loopback/cust-0509990001')).length, 1, 'dialled once');
+  customer.hangup();
+  await agentChannel.ended;
+  await deps.store.end(a.attemptId, 'connected', 'NORMAL_CLEARING'); // what the call-end listener does (none runs here)
+  await logout('cid');
+});
+
+test('a callback whose worker died while the customer rang, and nobody answers: the agent hears it, the try counts, nobody is dialled again', async () => {
+  const { row, a, agentChannel, customer, customerJob } = await diedWhileCustomerRang('0509990002');
   const r = await runConnect(deps, a.attemptId);
-  assert.equal(r.kind === 'ended' && r.outcome, 'cancelled');
-  assert.equal(await customer.ended, 'ORIGINATOR_CANCEL');
-  assert.equal((await customerJob).trim(), '-ERR ORIGINATOR_CANCEL');
-  assert.equal(await agentChannel.ended, 'ORIGINATOR_CANCEL');
+  assert.deepEqual(r, { kind: 'ended', outcome: 'customer_no_answer', cause: 'NO_ANSWER' });
+  assert.equal(await customer.ended, 'NO_ANSWER');
+  assert.equal((await customerJob).trim(), '-ERR NO_ANSWER');
+  assert.equal(await agentChannel.ended, 'NORMAL_CLEARING');
+  assert.ok(agentChannel.appLog.some((e) => e.app === 'playback' && e.arg.endsWith('/agent-customer-no-answer.wav')), 'the agent was told');
   const after = await entry(h, row.id);
   assert.equal(after.status, 'callback_pending');
   assert.equal(after.attempts, 1, 'the customer was dialled once: that try counts');
-  const customerLegs = h.fs.channels().filter((c) => c.name.startsWith('loopback/cust-0509990001'));
-  assert.equal(customerLegs.length, 0, 'no customer leg left, none dialled again');
+  assert.equal(h.fs.channels().filter((c) => c.name.startsWith('loopback/cust-0509990002')).length, 0, 'none dialled again');
+  await logout('cid');
+});
+
+test('a callback whose worker died after the agent answered, before the customer was dialled: the re-run whispers, dials and bridges', async () => {
+  const { row, a } = await reservedCallback('0509990003');
+  const client = nodes.client('fs1');
+  await deps.store.markRinging(a.attemptId, DEAD);
+  const agentLeg = (await client.bgapi(agentOriginateCommand(a.agents, { callerIdName: 'callback', callerIdNumber: '0509990003', attemptId: a.attemptId }))).trim().slice(4);
+  await deps.store.markAgentAnswered(a.attemptId, 'cid', agentLeg, DEAD);
+  const agentChannel = await waitChannel(agentLeg);
+  h.fs.defineEndpoint('loopback/cust-0509990003', { answerAfterMs: 2000 });
+  assert.deepEqual(await runConnect(deps, a.attemptId), { kind: 'bridged' });
+  assert.ok(agentChannel.appLog.some((e) => e.app === 'playback' && e.arg.includes('/agent-callback-queue.wav')), 'the whisper');
+  assert.equal((await entry(h, row.id)).attempts, 1);
+  assert.equal(h.fs.channels().filter((c) => c.name.startsWith('loopback/cust-0509990003')).length, 1);
+  agentChannel.hangup();
+  await agentChannel.ended;
+  await deps.store.end(a.attemptId, 'connected', 'NORMAL_CLEARING');
   await logout('cid');
 });
 
@@ -291,6 +361,14 @@ test('a waiting caller whose channel is gone (a hangup nobody saw) is abandoned 
   assert.ok(report.entriesAbandoned.includes(row.id), JSON.stringify(report));
   assert.equal((await entry(h, row.id)).status, 'abandoned');
 });
+
+async function attemptRow(id: string) {
+  return h.db.db.selectFrom('callback_attempts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+}
+
+async function eventTypes(entryId: string): Promise<string[]> {
+  return (await h.db.db.selectFrom('call_events').select('event_type').where('entry_id', '=', entryId).orderBy('id').execute()).map((e) => e.event_type);
+}
 
 async function agentState(id: string) {
   return h.db.db.selectFrom('agents').select(['state', 'status']).where('id', '=', id).executeTakeFirstOrThrow();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { agentOriginateCommand } from '../../controller/dispatch/agent-ring.js';
 import { customerOriginate } from '../../controller/dispatch/callback-connect.js';
 import { agentFailureOutcome, customerFailureOutcome, parseOriginateResult } from '../../controller/dispatch/outcomes.js';
-import { whisperPrompts } from '../../controller/dispatch/agent-audio.js';
+import { noticePrompt, whisperPrompts } from '../../controller/dispatch/agent-audio.js';
 import { matchJobId, connectJobId } from '../../controller/dispatch/jobs.js';
 import { redisConnectionOptions } from '../../controller/dispatch/redis-options.js';
 import { assertUuid } from '../../controller/dispatch/channel-watch.js';
@@ -77,9 +77,21 @@ test('the customer leg: the queue template filled with the number, its caller ID
   for (const bad of ['067 123', '067,1', '0671}', '', '+']) assert.throws(() => customerOriginate(sales, bad, X1, 40, '9'), UnsafeDialStringError, bad);
 });
 
-test('whisper: agent-callback + the digits; a queue with its own queue-name prompt gets the long form', () => {
-  assert.deepEqual(whisperPrompts(sales, '+38067'), ['agent-callback', 'digit-3', 'digit-8', 'digit-0', 'digit-6', 'digit-7']);
-  assert.deepEqual(whisperPrompts(named, '05'), ['agent-callback-queue', 'queue-name', 'digit-0', 'digit-5', 'agent-connecting']);
+test('whisper (issue 8j): short, and it names the queue: "callback for queue" + the queue\'s own name prompt, else its extension', () => {
+  assert.deepEqual(whisperPrompts(sales), ['agent-callback-queue', ...[...sales.extension].map((d) => `digit-${d}`)]);
+  assert.deepEqual(whisperPrompts(named), ['agent-callback-queue', 'queue-name']);
+  // the customer's number is not read out: it is on the agent's display (the leg's caller ID)
+  for (const q of [sales, named]) assert.ok(whisperPrompts(q).length <= 5, 'a few seconds at most');
+});
+
+test('the notice to the agent says what happened to the customer (issue 8i)', () => {
+  assert.equal(noticePrompt('customer_busy'), 'agent-customer-busy');
+  assert.equal(noticePrompt('customer_no_answer'), 'agent-customer-no-answer');
+  assert.equal(noticePrompt('customer_failed'), 'agent-customer-failed');
+  for (const cause of ['USER_BUSY', 'NO_ANSWER', 'NO_USER_RESPONSE', 'ALLOTTED_TIMEOUT', 'NETWORK_OUT_OF_ORDER', 'CALL_REJECTED', 'UNALLOCATED_NUMBER']) {
+    const expected = cause === 'USER_BUSY' ? 'agent-customer-busy' : ['NO_ANSWER', 'NO_USER_RESPONSE', 'ALLOTTED_TIMEOUT'].includes(cause) ? 'agent-customer-no-answer' : 'agent-customer-failed';
+    assert.equal(noticePrompt(customerFailureOutcome(cause)), expected, cause);
+  }
 });
 
 test('job ids are BullMQ-safe (no ":" , not an integer) and derived from rows', () => {

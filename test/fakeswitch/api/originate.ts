@@ -78,13 +78,13 @@ function startLeg(core: SwitchCore, leg: DialLeg, o: { cidName: string; cidNum: 
     ch.after(20, () => ch.hangup(script.busy ? 'USER_BUSY' : script.rejectCause!)); // a05: USER_BUSY after ~40 ms
   } else {
     ch.after(1, () => ch.ringReady());
-    if (!script.noAnswer) {
-      ch.after(script.answerAfterMs ?? 0, () => {
-        if (settled || ch.hungUp) return;
-        ch.answer();
-        finish({ answered: true, cause: 'SUCCESS' });
-      });
-    }
+    const pickUp = (): void => {
+      if (settled || ch.hungUp) return;
+      ch.answer();
+      finish({ answered: true, cause: 'SUCCESS' });
+    };
+    ch.pickUp = pickUp;
+    if (!script.noAnswer) ch.after(script.answerAfterMs ?? 0, pickUp);
   }
   const legTimeout = v.get('leg_timeout');
   const secs = legTimeout !== undefined ? parseInt(legTimeout, 10) : o.timeoutSec;

@@ -32,10 +32,7 @@ async function parkLoop(ctx: AppContext): Promise<string | undefined> {
 }
 
 export const basicApps: Record<string, AppSpec> = {
-  answer: instant(({ channel }) => {
-    channel.answer();
-    channel.setVar('endpoint_disposition', 'ANSWER');
-  }),
+  answer: instant(({ channel }) => channel.answer()),
   pre_answer: instant(({ channel }) => channel.preAnswer()),
   ring_ready: instant(({ channel }) => channel.ringReady()),
   set: instant(({ channel, arg }) => {

@@ -223,9 +223,18 @@ export class Channel {
     if (this.hungUp || this.answered) return;
     this.times.answered = microsNow();
     this.answerState = 'answered';
+    // switch_channel.c switch_channel_perform_mark_answered, for every answered channel (an originated leg
+    // too: seen on 1.10.12, `uuid_getvar <leg> endpoint_disposition` → ANSWER; `_undef_` while it rings)
+    this.setVar('endpoint_disposition', 'ANSWER');
     this.fire('CHANNEL_ANSWER');
     this.setCallState('ACTIVE');
   }
+
+  /**
+   * The party of a ringing originated leg picks up now (tests: an agent who answers while no worker watches).
+   * Set by the originate machinery for its legs; undefined otherwise.
+   */
+  pickUp: (() => void) | undefined;
 
   /**
    * Hangs the channel up (switch_channel_perform_hangup): CHANNEL_HANGUP, the running apps complete top to bottom

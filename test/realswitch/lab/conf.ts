@@ -58,8 +58,8 @@ export function buildLabConf(stockConf: string, dirs: LabDirs, options: ConfOpti
   if (options.sessionsPerSecond !== undefined) {
     const file = join(dirs.conf, 'autoload_configs', 'switch.conf.xml');
     const text = readFileSync(file, 'utf8');
-    const next = text.replace(/(<param name="sessions-per-second" value=")\d+("\/>)/, `$1${options.sessionsPerSecond}$2`);
-    if (next === text) throw new Error('switch.conf.xml: no sessions-per-second parameter to change');
-    writeFileSync(file, next);
+    const param = /(<param name="sessions-per-second" value=")\d+("\/>)/;
+    if (!param.test(text)) throw new Error('switch.conf.xml: no sessions-per-second parameter to change');
+    writeFileSync(file, text.replace(param, (_, head: string, tail: string) => `${head}${options.sessionsPerSecond}${tail}`));
   }
 }

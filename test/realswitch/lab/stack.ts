@@ -41,6 +41,8 @@ export class Stack {
   worker: Daemon;
   /** Daemons that ran before a restart (their lines still count). */
   readonly retired: Daemon[] = [];
+  /** Workers added with addWorker(). */
+  readonly extraWorkers: Daemon[] = [];
   readonly #testDb: TestDatabase;
   readonly #tmp: string;
   readonly #logStart: number;
@@ -159,9 +161,27 @@ export class Stack {
     return this.worker;
   }
 
+  /** One more worker on the same database and Redis prefix (several workers share the work). */
+  async addWorker(): Promise<Daemon> {
+    const d = spawnQcbWorker({ ...this.#env(), eslPassword: this.lab.eslPassword }, this.prefix);
+    this.extraWorkers.push(d);
+    await d.ready;
+    return d;
+  }
+
+  /** Every worker this stack started, the retired ones included. */
+  get workers(): Daemon[] {
+    return [...new Set([this.worker, ...this.extraWorkers, ...this.retired])].filter((d) => d !== this.controller);
+  }
+
+  /** The worker whose lease key is `owner` (its "dispatch worker started" line says it). */
+  workerOwning(owner: string): Daemon | undefined {
+    return this.workers.find((d) => d.lines.some((l) => l.message === 'dispatch worker started' && l.owner === owner));
+  }
+
   /** Our daemons' log lines at warn/error (and worse), all processes of this stack. */
   problems(levels: readonly string[] = ['error']): LogLine[] {
-    return [...new Set([...this.retired, this.controller, this.worker])].flatMap((d) => d.lines as LogLine[]).filter((l) => levels.includes(String(l.level)));
+    return [...new Set([...this.retired, this.controller, this.worker, ...this.extraWorkers])].flatMap((d) => d.lines as LogLine[]).filter((l) => levels.includes(String(l.level)));
   }
 
   /** Lines FreeSWITCH logged at ERR or CRIT since this stack started (Socket Error!, Throttle Error!, …). */
@@ -186,6 +206,7 @@ export class Stack {
       ['hang up', () => this.hangupAll()],
       ['controller', () => this.controller.stop()],
       ['worker', () => this.worker.stop()],
+      ['other workers', () => Promise.all(this.extraWorkers.map((w) => w.stop()))],
       ['observer', () => this.observer.close()],
       ['database pool', () => this.db.close()],
       ['database', () => this.#testDb.drop()],
