@@ -6,7 +6,7 @@ import type { Config, QueueConfig } from '../config/types.js';
 import type { OutboundSession } from '../esl/outbound-session.js';
 import { sanitizeCallerIdName } from '../esl/caller-id.js';
 import { usableCallerNumber } from '../queue/number-rules.js';
-import type { CallEntryStore } from './ports.js';
+import type { CallEntryStore, EntryWatch } from './ports.js';
 import type { FlowOutcome } from './types.js';
 import { CallSession } from './call-session.js';
 import { playbackArg, type PromptSet } from './prompt-files.js';
@@ -19,6 +19,8 @@ export interface CallControllerOptions {
   readonly commandTimeoutMs?: number;
   /** Told about every finished call (metrics, tests). */
   readonly onCallEnded?: (info: { queue: string | null; outcome: FlowOutcome | 'unknown_queue'; channelUuid: string }) => void;
+  /** Dispatch's news of callers' entries (agent reserved / released: issue 8c). */
+  readonly entryWatch?: EntryWatch;
 }
 
 /** Channel variables the dialplan may set to name the queue (freeswitch/dialplan). */
@@ -79,6 +81,7 @@ export function createCallHandler(options: CallControllerOptions): (channel: Out
       callerName: sanitizeCallerIdName(data.header('Caller-Caller-ID-Name') ?? ''),
       timeScale: options.timeScale,
       commandTimeoutMs: options.commandTimeoutMs,
+      entryWatch: options.entryWatch,
     });
     const outcome = await session.run();
     log.info('call ended', { queue: queue.name, outcome, entryId: session.entryId });

@@ -6,7 +6,7 @@ import type { QueueConfig } from '../config/types.js';
 import type { OutboundSession } from '../esl/outbound-session.js';
 import type { EslEvent } from '../esl/esl-event.js';
 import { assertSingleLine } from '../esl/wire-text.js';
-import type { CallEntryStore, EnteredQueue } from './ports.js';
+import type { CallEntryStore, EnteredQueue, EntryWatch } from './ports.js';
 import { PACE_WINDOW_SECONDS, estimateWaitSeconds, waitPrompts } from './wait-estimate.js';
 import type { FlowEffect, FlowEvent, FlowOutcome, FlowState, TimerName } from './types.js';
 import { initialState, transition } from './transition.js';
@@ -33,6 +33,8 @@ export interface CallSessionOptions {
   readonly commandTimeoutMs?: number;
   /** Multiplies every flow timer (tests run the flow faster). Default 1. */
   readonly timeScale?: number;
+  /** Dispatch's news of this caller's entry (agent reserved / released); none: the flow learns of an agent at the bridge. */
+  readonly entryWatch?: EntryWatch;
 }
 
 export class CallSession {
@@ -44,6 +46,7 @@ export class CallSession {
   #flowQueue;
   #state: FlowState = initialState();
   #entryId: string | null = null;
+  #unwatch: (() => void) | undefined;
   readonly #timers = new Map<TimerName, NodeJS.Timeout>();
   readonly #inbox: FlowEvent[] = [];
   #running = false;
@@ -123,8 +126,21 @@ export class CallSession {
     return outcome;
   }
 
+  /** The entry that holds this caller's place now; dispatch's news of it reach the flow. */
+  #holdEntry(entryId: string): void {
+    this.#entryId = entryId;
+    this.#unwatch?.();
+    this.#unwatch = this.#o.entryWatch?.watch(entryId, (news) => {
+      if (news === 'released') {
+        this.#dispatch({ type: 'agent_released' });
+        return;
+      }
+      void this.#onAgentReserved();
+    });
+  }
+
   #enter(entered: EnteredQueue): void {
-    this.#entryId = entered.entryId;
+    this.#holdEntry(entered.entryId);
     this.#log = this.#o.logger.child({ entryId: entered.entryId, queue: this.#queue.name });
     this.#dispatch({
       type: 'entry_ready',
@@ -192,6 +208,8 @@ export class CallSession {
   #finish(outcome: FlowOutcome): void {
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
+    this.#unwatch?.();
+    this.#unwatch = undefined;
     this.#resolveEnded(outcome);
   }
 
@@ -211,7 +229,7 @@ export class CallSession {
       case 'hold_music':
         return this.#audio.holdMusic();
       case 'stop_audio':
-        return this.#audio.stop();
+        return this.#audio.stop(effect.endRead === true);
       case 'menu':
         return this.#audio.menu(effect.prompts, effect.keys, effect.timeoutSeconds);
       case 'collect_number':
@@ -226,15 +244,15 @@ export class CallSession {
       case 'commit_callback': {
         const cb = this.#queue.callback;
         const r = await store.convertToCallback(this.#requireEntry(), effect.number, { maxAttempts: cb.retry.attempts, expiryMinutes: cb.expiryMinutes })
-          .catch((err: Error) => ({ ok: false as const, reason: err.message }));
-        this.#dispatch(r.ok ? { type: 'commit_ok' } : { type: 'commit_failed', reason: r.reason });
+          .catch((err: Error) => ({ ok: false as const, reason: err.message, agentConnecting: false }));
+        this.#dispatch(r.ok ? { type: 'commit_ok' } : { type: 'commit_failed', reason: r.reason, agentConnecting: r.agentConnecting === true });
         return;
       }
       case 'keep_existing_callback':
         return store.keepExistingCallback(this.#requireEntry(), effect.callbackEntryId);
       case 'take_over_callback': {
         const id = await store.takeOverCallback(this.#requireEntry(), effect.callbackEntryId, this.#o.channel.uuid, this.#o.fsNode);
-        if (id) this.#entryId = id;
+        if (id) this.#holdEntry(id);
         else this.#log.warn('the pending callback is being dialled already: the caller keeps this entry', { callbackEntryId: effect.callbackEntryId });
         return;
       }
@@ -334,6 +352,19 @@ export class CallSession {
     this.#dispatch({ type: 'transfer_done' });
   }
 
+  /**
+   * The news that an agent is reserved comes by Postgres, the bridge by this socket: with an
+   * agent who answers at once the bridge can win. A prompt sent then would play inside the
+   * bridge (sendmsg runs while bridged, b09), so the channel is asked first; when it is bridged
+   * already, the CHANNEL_BRIDGE on its way here is all the flow needs.
+   */
+  async #onAgentReserved(): Promise<void> {
+    if (!this.#live) return;
+    const peer = await this.#o.channel.api(`uuid_getvar ${this.#o.channel.uuid} bridge_uuid`).catch(() => '');
+    if (/^[0-9a-f-]{36}$/i.test(peer.trim())) return;
+    this.#dispatch({ type: 'agent_reserved' });
+  }
+
   #onDtmf(digit: string): void {
     if (this.#audio.takeDigit(digit)) return;
     // Menus read their keys through play_and_get_digits; only the waiting state acts on DTMF.
@@ -341,8 +372,16 @@ export class CallSession {
   }
 
   #onChannelEvent(ev: EslEvent): void {
-    if (ev.name === 'CHANNEL_BRIDGE') this.#dispatch({ type: 'bridged' });
-    else if (ev.name === 'CHANNEL_EXECUTE_COMPLETE' && ev.header('Application') === 'socket' && !this.#o.channel.isHungUp) {
+    if (ev.name === 'CHANNEL_BRIDGE') {
+      this.#dispatch({ type: 'bridged' });
+      // What the flow sent just before the bridge took the caller (the news of an agent racing
+      // an agent who answers at once: "an agent is free now", hold music) would start inside the
+      // bridge — sendmsg apps run while bridged (b09). `uuid_break all` drops them from the
+      // channel's queue and stops one that began.
+      if (!this.#o.channel.isHungUp) void this.#media.stop().catch(() => undefined);
+      return;
+    }
+    if (ev.name === 'CHANNEL_EXECUTE_COMPLETE' && ev.header('Application') === 'socket' && !this.#o.channel.isHungUp) {
       // The socket app ended under us (uuid_bridge or a transfer by someone else): apps sent
       // now would play into the bridge (b09), so stop sending them.
       this.#socketAppEnded = true;

@@ -64,6 +64,15 @@ export class ChannelMedia {
     if (res.startsWith('-ERR') && !/no such channel/i.test(res)) throw new Error(`uuid_break: ${res.trim()}`);
   }
 
+  /**
+   * Presses a key for the caller: `uuid_recv_dtmf <uuid> <key>` queues it on the channel as if
+   * received (b04), so a play_and_get_digits waiting for a key ends. `key` is one DTMF key.
+   */
+  async pressKey(key: string): Promise<void> {
+    if (!MENU_KEY.test(key)) throw new Error(`not a DTMF key: ${JSON.stringify(key)}`);
+    await this.#channel.api(`uuid_recv_dtmf ${this.#channel.uuid} ${key}`, { timeoutMs: this.#timeoutMs });
+  }
+
   /** A fresh variable name for one read (see the note at the top of this file). */
   nextVariable(prefix: string): string {
     this.#reads += 1;

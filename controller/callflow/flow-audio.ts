@@ -32,15 +32,31 @@ export class FlowAudio {
   #generation = 0;
   /** Digits pressed during the current number entry (to tell `#` alone from a timeout). */
   #collecting: string[] | null = null;
+  /** The play_and_get_digits under way, if any: a key that ends it at once (stop with endRead). */
+  #reading: { readonly endKey: string } | null = null;
+  /** The prompt playing now, and whether hold music follows it. */
+  #playing: { musicAfter: boolean } | null = null;
 
   constructor(deps: FlowAudioDeps) {
     this.#d = deps;
   }
 
-  /** Stops what plays and drops queued audio; pending completions become stale. */
-  async stop(): Promise<void> {
+  /**
+   * Stops what plays and drops queued audio; pending completions become stale. With `endRead`,
+   * a menu or number entry under way is ended too: its key is pressed for the caller
+   * (uuid_recv_dtmf, b04) — a key that ends the read at once (a menu takes one key; a number
+   * entry ends on `#`) — and its result, stale, is dropped.
+   */
+  async stop(endRead = false): Promise<void> {
     this.#generation += 1;
-    if (this.#d.live()) await this.#d.media.stop();
+    this.#playing = null;
+    if (!this.#d.live()) return;
+    await this.#d.media.stop();
+    const reading = this.#reading;
+    if (endRead && reading) {
+      this.#reading = null;
+      await this.#d.media.pressKey(reading.endKey);
+    }
   }
 
   /** Takes a DTMF digit while a number is being entered; false when none is. */
@@ -57,19 +73,34 @@ export class FlowAudio {
       return;
     }
     const gen = this.#generation;
+    const playing = { musicAfter: false };
+    this.#playing = playing;
     this.#d.media.play(this.#d.promptArg(ids), MAX_PROMPT_MS).then(
       (done) => {
+        if (this.#playing === playing) this.#playing = null;
         if (gen !== this.#generation) return;
-        if (done.header('Application-Response') === 'FILE NOT FOUND') this.#d.log().error('prompt file not found', { prompts: ids });
+        const response = done.header('Application-Response');
+        if (response === 'FILE NOT FOUND') this.#d.log().error('prompt file not found', { prompts: ids });
+        // Cut by a uuid_bridge (PLAYBACK ERROR, d01): the caller is with an agent, no music.
+        if (playing.musicAfter && response !== 'PLAYBACK ERROR') this.holdMusic();
         this.#d.dispatch({ type: 'prompt_done', tag });
       },
       (err: unknown) => this.#failed('prompt', err),
     );
   }
 
-  /** Hold music until stopped (DTMF arrives as events while it plays, b06). */
+  /**
+   * Hold music until stopped (DTMF arrives as events while it plays, b06). After a prompt it
+   * starts when the prompt has ended, not queued behind it: a queued app runs even after a
+   * uuid_bridge took the caller (sendmsg apps run while bridged, b09), and music would then
+   * play over the conversation.
+   */
   holdMusic(): void {
     if (!this.#d.live()) return;
+    if (this.#playing) {
+      this.#playing.musicAfter = true;
+      return;
+    }
     const gen = this.#generation;
     this.#d.media.play(this.#d.queue().holdMusic, HOLD_MUSIC_MS).then(
       (done) => {
@@ -89,8 +120,13 @@ export class FlowAudio {
     const variable = this.#d.media.nextVariable('menu');
     // FreeSWITCH's own timeouts are real milliseconds (not scaled like our timers).
     const args = menuArgs(this.#d.promptArg(ids), keys, timeoutSeconds * 1000, variable);
+    // Any key ends a one-key menu; one the caller's offer key is not, so that if the menu has
+    // ended meanwhile and the key reaches the hold music, it opens nothing.
+    const reading = { endKey: ['#', '*', 'D'].find((k) => k !== this.#d.queue().callback.offerKey) ?? '#' };
+    this.#reading = reading;
     this.#d.media.readDigits(args, MAX_PROMPT_MS).then(
       (done) => {
+        if (this.#reading === reading) this.#reading = null;
         if (gen !== this.#generation) return;
         this.#d.dispatch({ type: 'menu_result', result: readMenuResult(done, variable) });
       },
@@ -108,9 +144,12 @@ export class FlowAudio {
     const args = numberArgs(this.#d.promptArg(ids), Math.min(20, rules.maxLength + 1), timeoutSeconds * 1000, digitTimeout, variable);
     const pressed: string[] = [];
     this.#collecting = pressed;
+    const reading = { endKey: '#' }; // the entry's terminator
+    this.#reading = reading;
     this.#d.media.readDigits(args, MAX_PROMPT_MS).then(
       (done) => {
         if (this.#collecting === pressed) this.#collecting = null;
+        if (this.#reading === reading) this.#reading = null;
         if (gen !== this.#generation) return;
         const typed = done.variable(variable);
         if (typed) {

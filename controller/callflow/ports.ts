@@ -27,7 +27,22 @@ export interface EnteredQueue {
 
 export type CommitResult =
   | { readonly ok: true; /** The number already had an active callback: that one stands. */ readonly duplicateOf: string | null }
-  | { readonly ok: false; readonly reason: string };
+  /** `agentConnecting`: the entry was reserved for an agent first (it is `dispatching`): the caller is connected instead. */
+  | { readonly ok: false; readonly reason: string; readonly agentConnecting?: boolean };
+
+/** What dispatch did with a live caller's entry, as the controller hears it (Postgres NOTIFY). */
+export type EntryNews = 'reserved' | 'released';
+
+/**
+ * Tells a session when dispatch reserves an agent for its entry and when that ends without a
+ * connection. Best effort (a notification can be lost with the listening connection): the flow
+ * stays right without it, the news only makes it sooner (the menu ends when the agent is free,
+ * not when the bridge takes the caller).
+ */
+export interface EntryWatch {
+  /** Calls `onNews` for this entry's news until the returned function is called. */
+  watch(entryId: string, onNews: (news: EntryNews) => void): () => void;
+}
 
 export interface CallEntryStore {
   /** Creates the caller's entry (its place), or finds it again; see EnteredQueue. */

@@ -61,8 +61,15 @@ export interface MenuContext {
 export type FlowState =
   /** Answering and playing the greeting; the entry is being created. */
   | { readonly kind: 'entering' }
-  /** In the queue with hold music; waiting for an agent, a key or a timer. */
-  | { readonly kind: 'waiting'; readonly entry: FlowEntry; readonly offersMade: number; readonly callerNumber: string | null }
+  /**
+   * In the queue with hold music; waiting for an agent, a key or a timer. `agentComing`: dispatch
+   * reserved an agent for this caller and rings them (the offer and the overflow wait until that
+   * ring ends: `offerDue` / `maxWaitDue` say one fell due meanwhile).
+   */
+  | {
+    readonly kind: 'waiting'; readonly entry: FlowEntry; readonly offersMade: number; readonly callerNumber: string | null;
+    readonly agentComing?: boolean; readonly offerDue?: boolean; readonly maxWaitDue?: boolean;
+  }
   /** The caller has an active callback in this queue: told so, asked to keep it. */
   | { readonly kind: 'existing_callback'; readonly entry: FlowEntry; readonly callbackEntryId: string; readonly tries: number; readonly callerNumber: string | null }
   /** The callback menu is playing / waiting for `*`, `0` or `#`. */
@@ -116,7 +123,16 @@ export type FlowEvent =
   /** Number entry ended: the digits typed (validated by the session against the queue's rules). */
   | { readonly type: 'number_result'; readonly result: { readonly number: string } | { readonly rejected: NumberRejection } | { readonly timeout: true } }
   | { readonly type: 'commit_ok' }
-  | { readonly type: 'commit_failed'; readonly reason: string }
+  /** `agentConnecting`: the commit lost to dispatch, which reserved an agent for this caller first. */
+  | { readonly type: 'commit_failed'; readonly reason: string; readonly agentConnecting?: boolean }
+  /**
+   * Dispatch reserved an agent for this caller and rings them (Postgres: the entry became
+   * `dispatching`); the caller is connected when the agent answers. An offer under way ends
+   * (issue 8c: a free agent never waits for the callback menu).
+   */
+  | { readonly type: 'agent_reserved' }
+  /** That ring ended without a connection (no answer, busy…): the caller waits on at the same place. */
+  | { readonly type: 'agent_released' }
   /** Dispatch bridged the caller to an agent. */
   | { readonly type: 'bridged' }
   | { readonly type: 'transfer_done' }
@@ -128,8 +144,13 @@ export type FlowEffect =
   | { readonly type: 'play'; readonly prompts: readonly PromptId[]; readonly tag: string; readonly interruptible: boolean }
   /** Start hold music (loops until stopped); DTMF arrives as dtmf events while it plays. */
   | { readonly type: 'hold_music' }
-  /** Stop whatever is playing (uuid_break). */
-  | { readonly type: 'stop_audio' }
+  /**
+   * Stop whatever is playing (uuid_break). `endRead`: a menu or number entry under way is ended
+   * too — uuid_break only stops its prompt, and play_and_get_digits then waits for a key for
+   * its whole timeout (switch_ivr_read → switch_ivr_collect_digits_count does not look at
+   * CF_BREAK), holding back what the flow plays next.
+   */
+  | { readonly type: 'stop_audio'; readonly endRead?: boolean }
   /**
    * The callback menu: the offer prompt, the number digit by digit (when readBack and a number
    * is known; `number-unknown` otherwise), then `callback-menu`. A key ends it at once.

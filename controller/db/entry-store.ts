@@ -76,7 +76,13 @@ export class PgCallEntryStore implements CallEntryStore {
           expires_at: sql<Date>`now() + make_interval(mins => ${policy.expiryMinutes})`,
         }).where('id', '=', entryId).where('kind', '=', 'live').where('status', 'in', [...WAITING])
           .returning(['queue_id', 'place']).executeTakeFirst();
-        if (!row) return { ok: false, reason: 'entry is no longer waiting' } as const;
+        if (!row) {
+          // Lost to dispatch (issue 8c): it reserved an agent for this caller first — the caller
+          // is connected instead; one outcome, never both.
+          const now = await tx.selectFrom('queue_entries').select('status').where('id', '=', entryId).executeTakeFirst();
+          if (now?.status === 'dispatching') return { ok: false, reason: 'entry is being dispatched', agentConnecting: true } as const;
+          return { ok: false, reason: 'entry is no longer waiting' } as const;
+        }
         await logIn(tx, entryId, row.queue_id, 'entry.became_callback', { number, place: row.place });
         return { ok: true, duplicateOf: null } as const;
       });

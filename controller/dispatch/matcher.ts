@@ -36,11 +36,14 @@
 // matcher's turn holds the queue's lock while it waits, so one slow flush stalled every caller
 // of the queue (BENCHMARKS.md, dispatch latency).
 //
-// Eligible: live `waiting`, and `callback_pending` whose next_attempt_at is due and which has
-// not expired. An entry in `offering` (the caller is in the callback menu) is not dispatched
-// (we would ring an agent for a caller who may be about to hang up and be called back), but it
-// keeps its place: entries behind it may be served, and once the caller cancels the menu it is
-// `waiting` again at its old place, ahead of everyone who came later.
+// Eligible: live `waiting` and `offering`, and `callback_pending` whose next_attempt_at is due
+// and which has not expired. A caller in the callback menu (`offering`) is served like one on
+// hold (issue 8c): as in every contact centre's in-queue flow, an agent becoming free ends the
+// offer — the controller hears of the reservation (NOTIFY qcb_caller, migrations/…_caller_news.ts)
+// and stops the menu, and a `*` that comes too late loses to the reservation in the entry's
+// row (PgCallEntryStore.convertToCallback only converts `waiting`/`offering`): one outcome,
+// connected or called back, never both. Before, an agent who logged in while the head caller
+// heard the offer stayed idle for the whole menu.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AgentConfig, Config, QueueConfig } from '../config/types.js';
 import { json } from '../db/json.js';
@@ -281,9 +284,9 @@ export function eligibleHead(db: Kysely<Database>, queueId: string) {
     // as literals, not parameters: queries are prepared (db/create-db.ts), and a generic plan
     // cannot prove the partial index's predicate from `status in ($2, $3)` — it read every
     // entry of the queue instead (dispatch latency went from ~15 to ~35 ms p50 in the benchmark).
-    .where(sql<boolean>`e.status in ('waiting', 'callback_pending')`)
+    .where(sql<boolean>`e.status in ('waiting', 'offering', 'callback_pending')`)
     .where((eb) => eb.or([
-      eb('e.status', '=', 'waiting'),
+      eb('e.status', 'in', ['waiting', 'offering']),
       eb.and([
         eb.or([eb('e.next_attempt_at', 'is', null), eb('e.next_attempt_at', '<=', sql<Date>`now()`)]),
         eb.or([eb('e.expires_at', 'is', null), eb('e.expires_at', '>', sql<Date>`now()`)]),

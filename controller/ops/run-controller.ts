@@ -11,6 +11,7 @@ import { createDb, type Db } from '../db/create-db.js';
 import { createMigrator } from '../db/migrator.js';
 import { syncConfig } from '../db/config-sync.js';
 import { PgCallEntryStore } from '../db/entry-store.js';
+import { PgEntryNews } from '../db/entry-news.js';
 import { EslOutboundServer } from '../esl/outbound-server.js';
 import { createCallHandler } from '../callflow/call-controller.js';
 import { startHttpServer, type OpsHttpServer } from './http-server.js';
@@ -36,14 +37,17 @@ export async function startController(config: Config, logger?: Logger): Promise<
   const db = createDb(config.secrets.databaseUrl ?? '', { logger: log, applicationName: 'qcb-controller' });
   let esl: EslOutboundServer | undefined;
   let http: OpsHttpServer | undefined;
+  const news = new PgEntryNews(log);
   const shutdown = makeShutdown(log, () => [
     { name: 'ESL outbound server', close: () => esl?.close(config.controller.drainTimeoutSeconds * 1000) ?? Promise.resolve() },
     { name: 'HTTP server', close: () => http?.close() ?? Promise.resolve() },
+    { name: 'caller news', close: () => news.stop() },
     { name: 'database', close: () => db.close() },
   ]);
   try {
     await assertSchemaCurrent(db);
     await syncConfig(db.db, config);
+    await news.start(db.sql);
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'qcb_controller_' });
     const active = new Gauge({ name: 'qcb_calls_active', help: 'Callers handled by this controller now', registers: [registry] });
@@ -53,6 +57,7 @@ export async function startController(config: Config, logger?: Logger): Promise<
       store: new PgCallEntryStore(db.db),
       logger: log,
       onCallEnded: ({ queue, outcome }) => ended.inc({ queue: queue ?? 'unknown', outcome }),
+      entryWatch: news,
     });
     esl = new EslOutboundServer({
       host: config.controller.listen.host,

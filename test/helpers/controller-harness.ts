@@ -19,6 +19,8 @@ import { parseConfig, type Config } from '../../controller/config/index.js';
 import { EslOutboundServer } from '../../controller/esl/outbound-server.js';
 import type { OutboundSession } from '../../controller/esl/outbound-session.js';
 import { createCallHandler } from '../../controller/callflow/call-controller.js';
+import { PgEntryNews } from '../../controller/db/entry-news.js';
+import type { CallEntryStore } from '../../controller/callflow/ports.js';
 import type { FlowOutcome } from '../../controller/callflow/types.js';
 import { CommandReader } from '../fakeswitch/wire/command-reader.js';
 
@@ -49,7 +51,11 @@ export interface Harness {
 }
 
 /** Starts everything; `yaml` holds `queues:` and `agents:` (the rest is filled in). */
-export async function startHarness(yaml: string, options: { timeScale?: number; config?: (c: Config) => Config } = {}): Promise<Harness> {
+export async function startHarness(yaml: string, options: {
+  timeScale?: number; config?: (c: Config) => Config;
+  /** Wraps the call flow's store (a test that holds a write back to order it against dispatch). */
+  wrapStore?: (store: CallEntryStore) => CallEntryStore;
+} = {}): Promise<Harness> {
   const timeScale = options.timeScale ?? 0.01;
   const testDb: TestDatabase = await createTestDatabase('qcb_flow');
   const text = `freeswitch:\n  nodes: [{ name: fs1, host: 127.0.0.1 }]\nprompts:\n  directory: ${PROMPTS_DIR}\n  defaultLanguage: en\n${yaml}`;
@@ -59,11 +65,14 @@ export async function startHarness(yaml: string, options: { timeScale?: number; 
   await migrateToLatest(db.db);
   await syncConfig(db.db, config);
   const store = new PgCallEntryStore(db.db);
+  // Dispatch's news of the callers' entries (NOTIFY qcb_caller), as run-controller.ts wires it.
+  const news = new PgEntryNews(recordingLogger([]));
+  await news.start(db.sql);
   const outcomes = new Map<string, (o: CallOutcome) => void>();
   const early = new Map<string, CallOutcome>();
   const problems: LogLine[] = [];
   const handler = createCallHandler({
-    config, store, logger: recordingLogger(problems), timeScale, commandTimeoutMs: 3000,
+    config, store: options.wrapStore ? options.wrapStore(store) : store, logger: recordingLogger(problems), timeScale, commandTimeoutMs: 3000, entryWatch: news,
     onCallEnded: ({ channelUuid, outcome }) => {
       const resolve = outcomes.get(channelUuid);
       if (resolve) resolve(outcome);
@@ -104,6 +113,7 @@ export async function startHarness(yaml: string, options: { timeScale?: number; 
       for (const ch of fs.channels()) if (!ch.hungUp) ch.hangup();
       await Promise.race([Promise.allSettled([...pending]), new Promise((r) => setTimeout(r, 2000).unref())]);
       await Promise.allSettled([server.close(), fs.stop()]);
+      await news.stop();
       await db.close();
       await testDb.drop();
     },

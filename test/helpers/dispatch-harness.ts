@@ -11,6 +11,7 @@ import type { SimChannel } from '../fakeswitch/index.js';
 import { startWorker, type DispatchWorker, type WorkerOptions } from '../../controller/dispatch/worker.js';
 import { changeAgentStatus } from '../../controller/dispatch/agent-ops.js';
 import type { LogLine } from './controller-harness.js';
+import type { CallEntryStore } from '../../controller/callflow/ports.js';
 
 export interface DispatchHarness {
   readonly h: Harness;
@@ -35,8 +36,10 @@ export interface ChannelLog {
   named(pattern: RegExp, timeoutMs?: number): Promise<SimChannel>;
 }
 
-export async function startDispatchHarness(yaml: string, options: { worker?: WorkerOptions; timeScale?: number; redisUrl?: string } = {}): Promise<DispatchHarness> {
-  const h = await startHarness(yaml, { timeScale: options.timeScale ?? 0.01 });
+export async function startDispatchHarness(yaml: string, options: {
+  worker?: WorkerOptions; timeScale?: number; redisUrl?: string; wrapStore?: (s: CallEntryStore) => CallEntryStore;
+} = {}): Promise<DispatchHarness> {
+  const h = await startHarness(yaml, { timeScale: options.timeScale ?? 0.01, wrapStore: options.wrapStore });
   const channels = recordChannels(h);
   const node = h.config.freeswitch.nodes[0]!;
   // The simulator listens on a port of its own: point the worker's node at it. `redisUrl`: a

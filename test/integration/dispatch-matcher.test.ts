@@ -12,6 +12,8 @@ import { PgAttemptStore } from '../../controller/dispatch/attempt-store.js';
 import { changeAgentStatus } from '../../controller/dispatch/agent-ops.js';
 import { agentLegUuid, customerLegUuid } from '../../controller/dispatch/leg-uuid.js';
 import { DISPATCH_CHANNEL, listenForDispatch } from '../../controller/dispatch/notify.js';
+import { CALLER_NEWS_CHANNEL, parseEntryNews } from '../../controller/db/entry-news.js';
+import { PgCallEntryStore } from '../../controller/db/entry-store.js';
 import type { ReservedAttempt } from '../../controller/dispatch/types.js';
 import { json } from '../../controller/db/json.js';
 import {
@@ -153,7 +155,7 @@ describe('matcher', () => {
   });
 
   describe('order of service', () => {
-    it('follows places across live callers and callbacks; not-due, expired and offering entries wait, offering keeps its place', async () => {
+    it('follows places across live callers and callbacks; not-due and expired entries wait; a caller in the offer menu is served at its place (8c)', async () => {
       const e1 = await addLive(t.db, 'order');
       const e2 = await addLive(t.db, 'order');
       const e3 = await addLive(t.db, 'order');
@@ -180,19 +182,19 @@ describe('matcher', () => {
 
       await login(t.db, 'cat', 'dan');
       rs = await matchAndReserve(t.db, t.config, { queueId: 'order' });
-      assert.deepEqual(rs.map((r) => r.entryId), [e5.id, e6.id], 'e3 not due, e4 in the menu: both passed over');
-      assert.equal((await entryRow(t.db, e4.id)).status, 'offering');
+      // e3's retry is not due: passed over. e4 hears the callback offer: an agent is free, so it
+      // is served at its place like a caller on hold (the offer ends: issue 8c).
+      assert.deepEqual(rs.map((r) => r.entryId), [e4.id, e5.id]);
+      assert.equal((await entryRow(t.db, e4.id)).status, 'dispatching');
       assert.equal((await entryRow(t.db, e4.id)).place, e4.place);
 
-      // The caller in the menu presses # (waiting again) and e3's retry comes due: they are
-      // served before e8, who came later, and in their own order.
-      await t.db.updateTable('queue_entries').set({ status: 'waiting' }).where('id', '=', e4.id).execute();
+      // e3's retry comes due: it is served before e6 and e8, who came later, in their own order.
       await t.db.updateTable('queue_entries').set({ next_attempt_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', e3.id).execute();
       const store = new PgAttemptStore(t.db);
       for (const r of [...first, ...rs]) await store.end(r.attemptId, 'connected', 'NORMAL_CLEARING');
       await login(t.db, 'ann', 'bob', 'cat'); // their wrap-up cut short
       rs = await matchAndReserve(t.db, t.config, { queueId: 'order' });
-      assert.deepEqual(rs.map((r) => r.entryId), [e3.id, e4.id, e8.id]);
+      assert.deepEqual(rs.map((r) => r.entryId), [e3.id, e6.id, e8.id]);
       assert.equal((await entryRow(t.db, e7.id)).status, 'callback_pending', 'expired: not dispatched (expireCallbacks ends it)');
     });
 
@@ -359,6 +361,74 @@ describe('matcher', () => {
       } finally {
         await l.stop();
       }
+    });
+
+    it('tells the controller (NOTIFY qcb_caller) when an agent is reserved for a live caller, and when that ring ends without a connection (8c)', async () => {
+      const got: string[] = [];
+      let done: (() => void) | undefined;
+      const sub = await t.conn.sql.listen(CALLER_NEWS_CHANNEL, (payload) => {
+        if (payload === 'settle') done?.();
+        else got.push(payload);
+      });
+      const settle = async (): Promise<string[]> => {
+        const seen = new Promise<void>((r) => { done = r; });
+        await sql`select pg_notify(${CALLER_NEWS_CHANNEL}, 'settle')`.execute(t.db);
+        await seen;
+        return got.splice(0);
+      };
+      try {
+        const e = await addLive(t.db, 'order', { status: 'offering' });
+        const cb = await addCallback(t.db, 'order', '0501119999');
+        await login(t.db, 'ann', 'bob');
+        const rs = await matchAndReserve(t.db, t.config, { queueId: 'order' });
+        assert.deepEqual(rs.map((r) => r.entryId), [e.id, cb.id]);
+        assert.deepEqual(await settle(), [`${e.id}:reserved`], 'callbacks have no caller on the line to tell');
+        const store = new PgAttemptStore(t.db);
+        await store.end(rs[0]!.attemptId, 'agent_no_answer', 'NO_ANSWER');
+        assert.deepEqual(await settle(), [`${e.id}:released`]);
+        assert.deepEqual(parseEntryNews(`${e.id}:released`), { entryId: e.id, news: 'released' });
+        assert.equal(parseEntryNews('1:bogus'), null);
+      } finally {
+        await sub.unlisten();
+      }
+    });
+
+    it('a `*` and a free agent at the same instant: one outcome, never both, never neither (8c)', async () => {
+      const entries = new PgCallEntryStore(t.db);
+      const results: Array<{ committed: boolean; agentConnecting: boolean; reservedLive: boolean; reservedCallback: boolean }> = [];
+      const other = t.open();
+      await matchAndReserve(other.db, t.config, { queueId: 'order', limit: 1 }); // connect and prepare before the races
+      for (let i = 0; i < 30; i++) {
+        await resetFloor(t.db);
+        const e = await addLive(t.db, 'order', { status: 'offering' });
+        await login(t.db, 'ann');
+        // Both at once, on two connections: the caller's commit and the matcher's turn, one or
+        // the other given a head start of a few milliseconds (so both orders, and the ties, occur).
+        const lead = ((i * 7) % 21) - 10;
+        const after = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+        const [commit, reserved] = await Promise.all([
+          after(lead).then(() => entries.convertToCallback(e.id, '0671234567', { maxAttempts: 3, expiryMinutes: 60 })),
+          after(-lead).then(() => matchAndReserve(other.db, t.config, { queueId: 'order', limit: 1 })),
+        ]);
+        // A commit that came first leaves a callback due now: the next turn serves it as one.
+        const later = reserved.length === 0 ? await matchAndReserve(t.db, t.config, { queueId: 'order', limit: 1 }) : [];
+        const r = [...reserved, ...later].find((x) => x.entryId === e.id);
+        results.push({
+          committed: commit.ok, agentConnecting: !commit.ok && commit.agentConnecting === true,
+          reservedLive: r?.kind === 'live', reservedCallback: r?.kind === 'callback',
+        });
+        const row = await entryRow(t.db, e.id);
+        if (commit.ok) {
+          assert.equal(row.kind, 'callback', 'committed: a callback');
+          assert.equal(r?.kind, 'callback', 'served as the callback it became, never as a live caller');
+        } else {
+          assert.equal(commit.agentConnecting, true, 'a commit that lost says why');
+          assert.equal(row.kind, 'live');
+          assert.equal(r?.kind, 'live', 'the caller is connected instead');
+        }
+      }
+      // Both orders happened over the runs (else the test proved nothing).
+      assert.ok(results.some((x) => x.committed) && results.some((x) => x.agentConnecting), JSON.stringify(results));
     });
 
     it("a wrap-up the matcher ends wakes the agent's other queues, not the one being matched", async () => {

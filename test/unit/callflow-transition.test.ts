@@ -61,6 +61,9 @@ const ev = {
   promptDone: (tag: string): FlowEvent => ({ type: 'prompt_done', tag }),
   commitOk: (): FlowEvent => ({ type: 'commit_ok' }),
   commitFailed: (reason = 'db down'): FlowEvent => ({ type: 'commit_failed', reason }),
+  commitLostToAgent: (): FlowEvent => ({ type: 'commit_failed', reason: 'entry is being dispatched', agentConnecting: true }),
+  agentReserved: (): FlowEvent => ({ type: 'agent_reserved' }),
+  agentReleased: (): FlowEvent => ({ type: 'agent_released' }),
   bridged: (): FlowEvent => ({ type: 'bridged' }),
   transferDone: (): FlowEvent => ({ type: 'transfer_done' }),
   hangup: (cause = 'NORMAL_CLEARING'): FlowEvent => ({ type: 'hangup', cause }),
@@ -71,7 +74,8 @@ const ALL_EVENTS: readonly FlowEvent[] = [
   ev.ready(), ev.ready({ existingCallbackId: 'cb-1' }), ev.ready({ callerNumber: null }), ev.promptDone('greeting'), ev.promptDone('thanks'),
   ev.dtmf('2'), ev.dtmf('5'), ev.dtmf('*'), ev.timer('offer'), ev.timer('max_wait'), ev.timer('announce'), ev.key('*'), ev.key('0'),
   ev.key('#'), ev.menuTimeout(), ev.invalid('7'), ev.number(NUMBER), ev.rejected('not_allowed'), ev.rejected('empty'),
-  ev.entryTimeout(), ev.commitOk(), ev.commitFailed(), ev.bridged(), ev.transferDone(), ev.hangup(),
+  ev.entryTimeout(), ev.commitOk(), ev.commitFailed(), ev.commitLostToAgent(), ev.agentReserved(), ev.agentReleased(), ev.bridged(),
+  ev.transferDone(), ev.hangup(),
 ];
 
 function step(q: FlowQueue, state: FlowState, event: FlowEvent): Transition {
@@ -103,6 +107,8 @@ const fx = {
   play: (prompts: string[], tag: string, interruptible: boolean): FlowEffect => ({ type: 'play', prompts, tag, interruptible }),
   hold: { type: 'hold_music' } as FlowEffect,
   stop: { type: 'stop_audio' } as FlowEffect,
+  /** stop_audio that also ends a menu / number entry under way (its prompt alone is not enough). */
+  stopEndingRead: { type: 'stop_audio', endRead: true } as FlowEffect,
   menu: (prompts: string[], q: FlowQueue = Q): FlowEffect => ({ type: 'menu', prompts, keys: '*0#', timeoutSeconds: q.menuTimeoutSeconds }),
   existingMenu: (q: FlowQueue = Q): FlowEffect => ({ type: 'menu', prompts: ['callback-exists'], keys: '*#', timeoutSeconds: q.menuTimeoutSeconds }),
   collect: (prompts: string[], q: FlowQueue = Q): FlowEffect => ({ type: 'collect_number', prompts, timeoutSeconds: q.menuTimeoutSeconds }),
@@ -897,6 +903,72 @@ describe('whole calls', () => {
   });
 });
 
+describe('an agent becomes free during the offer (issue 8c)', () => {
+  const agentFree = (from: string, extra: FlowEffect[] = [fx.stopEndingRead]): FlowEffect[] => [
+    fx.log('offer_ended_agent_free', { from }), ...extra, fx.play(['agent-available'], 'agent_available', false), fx.hold,
+  ];
+
+  it('in the menu: the menu stops, the caller hears that an agent is free, music; the menu comes back if that agent does not take the call', () => {
+    const t = step(Q, menuState(), ev.agentReserved());
+    assert.deepEqual(t.effects, agentFree('menu'));
+    assert.deepEqual(t.state, { kind: 'waiting', entry: ENTRY, offersMade: 1, callerNumber: NUMBER, agentComing: true, offerDue: true, maxWaitDue: false });
+    const back = step(Q, t.state, ev.agentReleased());
+    assert.equal(back.state.kind, 'menu');
+    assert.deepEqual(noLogs(back.effects), [fx.stop, fx.status('offering'), fx.cancel('offer'), fx.cancel('announce'), fx.menu(MENU_PROMPTS)]);
+    assert.deepEqual(logs(back.effects), ['agent_released', 'offer_started']);
+  });
+
+  it('in number entry: the same', () => {
+    for (const from of [changeEntryState(), anonEntryState()]) {
+      const t = step(Q, from, ev.agentReserved());
+      assert.deepEqual(t.effects, agentFree('number_entry'));
+      assert.equal(t.state.kind, 'waiting');
+    }
+  });
+
+  it('`*` at the same instant: the commit that lost to the reservation ends the offer the same way — connected, not a callback', () => {
+    const t = step(Q, committingState(), ev.commitLostToAgent());
+    assert.deepEqual(t.effects, agentFree('committing', []).map((e) => (e.type === 'log' ? fx.log('offer_ended_agent_free', { from: 'committing', number: NUMBER, reason: 'entry is being dispatched' }) : e)));
+    assert.equal(t.state.kind, 'waiting');
+    // nothing was committed: no thanks, no callback outcome
+    assert.ok(!t.effects.some((e) => e.type === 'play' && e.prompts.includes('callback-confirmed')));
+    // the notice of the reservation arriving after the commit's result changes nothing
+    assert.deepEqual(step(Q, t.state, ev.agentReserved()).effects, []);
+    // and one that arrives while committing waits for the commit's result
+    assert.deepEqual(step(Q, committingState(), ev.agentReserved()).effects, []);
+  });
+
+  it('while waiting: the offer key says an agent is coming instead of opening the menu; the offer timer and the overflow wait for the ring to end', () => {
+    const w = step(FULL, waitingState(FULL), ev.agentReserved());
+    assert.deepEqual(w.effects, [fx.log('agent_reserved')]);
+    const key = step(FULL, w.state, ev.dtmf('2'));
+    assert.deepEqual(key.effects, [fx.log('offer_key_while_agent_rings'), fx.stop, fx.play(['agent-available'], 'agent_available', true), fx.hold]);
+    assert.equal(key.state.kind, 'waiting');
+    const timer = step(FULL, w.state, ev.timer('offer'));
+    assert.deepEqual(timer.effects, [fx.log('offer_deferred', { reason: 'agent_ringing' })]);
+    assert.deepEqual(step(FULL, w.state, ev.timer('announce')).effects, [], 'no position announcement while an agent rings');
+    const maxWait = step(FULL, timer.state, ev.timer('max_wait'));
+    assert.deepEqual(maxWait.effects, [fx.log('overflow_deferred', { reason: 'agent_ringing' })]);
+    // the agent did not take the call: the overflow that fell due goes first
+    const released = step(FULL, maxWait.state, ev.agentReleased());
+    assert.equal(released.state.kind, 'overflowing');
+    assert.deepEqual(logs(released.effects), ['agent_released', 'overflow']);
+    // only the offer fell due: it opens now
+    const offered = step(FULL, timer.state, ev.agentReleased());
+    assert.equal(offered.state.kind, 'menu');
+    // nothing fell due: music on, announcements again
+    const plain = step(FULL, w.state, ev.agentReleased());
+    assert.deepEqual(plain.effects, [fx.log('agent_released', { offerDue: false, maxWaitDue: false }), fx.start('announce', 45)]);
+    assert.deepEqual(plain.state, { kind: 'waiting', entry: ENTRY, offersMade: 0, callerNumber: NUMBER });
+  });
+
+  it('bridged after the reservation: only the hangup is left', () => {
+    const w = step(Q, menuState(), ev.agentReserved()).state;
+    const b = step(Q, w, ev.bridged());
+    assert.equal(b.state.kind, 'bridged');
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // property test
 
@@ -935,7 +1007,8 @@ function randomEvent(rand: () => number): FlowEvent {
     () => ev.number(pick(['0509876543', '', '12345'])),
     () => ev.rejected(pick(['empty', 'not_digits', 'too_short', 'too_long', 'blocked_prefix', 'not_allowed'] as const)),
     () => ev.entryTimeout(),
-    () => ev.commitOk(), () => ev.commitFailed(),
+    () => ev.commitOk(), () => ev.commitFailed(), () => ev.commitLostToAgent(),
+    () => ev.agentReserved(), () => ev.agentReleased(),
     () => ev.bridged(), () => ev.transferDone(),
     () => ev.hangup(pick(['NORMAL_CLEARING', 'ORIGINATOR_CANCEL'])),
   ];
@@ -990,6 +1063,12 @@ describe('property: random event sequences', () => {
           if (effect.type === 'start_timer') assert.ok(effect.seconds >= 1, `timer below 1 s at ${where}`);
         }
         if (t.state.kind === 'thanking' && t.state.outcome === 'callback') assert.ok(committed, `thanking without commit at ${where}`);
+        // Issue 8c: while an agent rings for the caller, no menu opens and nobody is sent away.
+        if (t.state.kind === 'waiting' && t.state.agentComing) {
+          for (const effect of t.effects) {
+            assert.ok(!['menu', 'collect_number', 'overflow', 'commit_callback'].includes(effect.type), `${effect.type} while an agent rings at ${where}`);
+          }
+        }
         if ('entry' in t.state) entryIds.add(t.state.entry.entryId);
         if (t.state.kind === 'menu' || t.state.kind === 'number_entry') {
           assert.ok(t.state.menu.tries < q.menuMaxTries, `menu tries past the maximum at ${where}`);

@@ -2,7 +2,7 @@
 // Invariant: "thank you" (callback-confirmed) is played only after commit_ok.
 import type { FlowEvent, FlowQueue, FlowState, Transition } from '../types.js';
 import { PROMPT } from '../prompts-for.js';
-import { cancelTimer, HOLD_MUSIC, log, play, same, setEntryStatus, startTimer, usesMaxWait } from './common.js';
+import { agentInterruptsOffer, cancelTimer, HOLD_MUSIC, log, play, same, setEntryStatus, startTimer, usesMaxWait } from './common.js';
 
 type Committing = Extract<FlowState, { kind: 'committing' }>;
 type Thanking = Extract<FlowState, { kind: 'thanking' }>;
@@ -29,6 +29,11 @@ export function fromCommitting(queue: FlowQueue, state: Committing, event: FlowE
           state: { kind: 'ended', outcome: 'abandoned' },
           effects: [log('callback_commit_failed', { ...details, then: 'abandoned' }), { type: 'abandon_entry' }],
         };
+      }
+      if (event.agentConnecting) {
+        // Dispatch reserved an agent for this caller a moment before the `*` (issue 8c): one
+        // outcome only — the caller is connected, no callback is registered.
+        return agentInterruptsOffer(state, state.kind, details, [], state.maxWaitExpired);
       }
       if (state.maxWaitExpired) {
         // The maximum wait ran out while we committed: the caller is not put back to wait.

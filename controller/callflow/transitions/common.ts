@@ -30,7 +30,27 @@ export function cancelAllTimers(): FlowEffect[] {
 }
 
 export const HOLD_MUSIC: FlowEffect = { type: 'hold_music' };
+
+/** "An agent is free now. Please stay on the line." (issue 8c) */
+export const PROMPT_AGENT_AVAILABLE: PromptId = 'agent-available';
+
+/**
+ * Dispatch reserved an agent while the caller was in the offer (menu, number entry) or its
+ * commit lost to that reservation: the offer ends, the caller hears that an agent is free and
+ * waits with music to be connected. The offer comes back if that agent does not take the call
+ * (`offerDue`), the overflow if it fell due meanwhile.
+ */
+export function agentInterruptsOffer(
+  ctx: OfferContext, from: FlowState['kind'], details: Record<string, unknown> = {}, effects: FlowEffect[] = [STOP_AND_END_READ], maxWaitDue = false,
+): Transition {
+  return {
+    state: { kind: 'waiting', entry: ctx.entry, offersMade: ctx.offersMade, callerNumber: ctx.callerNumber, agentComing: true, offerDue: true, maxWaitDue },
+    effects: [log('offer_ended_agent_free', { from, ...details }), ...effects, play([PROMPT_AGENT_AVAILABLE], 'agent_available', false), HOLD_MUSIC],
+  };
+}
 export const STOP_AUDIO: FlowEffect = { type: 'stop_audio' };
+/** Stop the audio and end a menu / number entry under way, so what follows plays at once. */
+export const STOP_AND_END_READ: FlowEffect = { type: 'stop_audio', endRead: true };
 
 export function setEntryStatus(status: 'waiting' | 'offering'): FlowEffect {
   return { type: 'set_entry_status', status };

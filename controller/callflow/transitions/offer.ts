@@ -5,7 +5,7 @@ import {
   enteredNumberPrompts, enterNumberPrompts, entryFailurePrompt, menuPrompts, PROMPT, retryNumberPrompts,
   unknownNumberPrompts, type EntryFailure,
 } from '../prompts-for.js';
-import { abandon, backToWaiting, bridged, callbackMenu, collectNumber, log, overflow, play, same, usesMaxWait } from './common.js';
+import { abandon, agentInterruptsOffer, backToWaiting, bridged, callbackMenu, collectNumber, log, overflow, play, same, usesMaxWait } from './common.js';
 
 type Menu = Extract<FlowState, { kind: 'menu' }>;
 type NumberEntry = Extract<FlowState, { kind: 'number_entry' }>;
@@ -34,6 +34,8 @@ export function fromMenu(queue: FlowQueue, state: Menu, event: FlowEvent): Trans
     }
     case 'timer':
       return event.timer === 'max_wait' && usesMaxWait(queue) ? overflow(state.kind, state.entry, { offersMade: state.offersMade }) : same(state);
+    case 'agent_reserved':
+      return agentInterruptsOffer(state, state.kind);
     case 'hangup':
       return abandon(state.kind, event.cause);
     case 'bridged':
@@ -60,6 +62,8 @@ export function fromNumberEntry(queue: FlowQueue, state: NumberEntry, event: Flo
     }
     case 'timer':
       return event.timer === 'max_wait' && usesMaxWait(queue) ? overflow(state.kind, state.entry, { offersMade: state.offersMade }) : same(state);
+    case 'agent_reserved':
+      return agentInterruptsOffer(state, state.kind);
     case 'hangup':
       return abandon(state.kind, event.cause);
     case 'bridged':

@@ -3,7 +3,7 @@ import type { FlowEffect, FlowEvent, FlowQueue, FlowState, Transition } from '..
 import { menuPrompts, unknownNumberPrompts } from '../prompts-for.js';
 import {
   abandon, bridged, callbackMenu, cancelTimer, collectNumber, freshMenu, HOLD_MUSIC, log, offersOnKey, offersOnTimer,
-  overflow, same, setEntryStatus, startTimer, STOP_AUDIO, usesMaxWait,
+  overflow, play, PROMPT_AGENT_AVAILABLE, same, setEntryStatus, startTimer, STOP_AUDIO, usesMaxWait,
 } from './common.js';
 
 type Waiting = Extract<FlowState, { kind: 'waiting' }>;
@@ -11,16 +11,25 @@ type Waiting = Extract<FlowState, { kind: 'waiting' }>;
 export function fromWaiting(queue: FlowQueue, state: Waiting, event: FlowEvent): Transition {
   switch (event.type) {
     case 'dtmf':
-      if (offersOnKey(queue) && event.digit === queue.offerKey) return startOffer(queue, state, 'key');
-      return same(state);
+      if (!offersOnKey(queue) || event.digit !== queue.offerKey) return same(state);
+      // An agent is being rung for this caller: no menu now (a `*` could not be kept), just say so.
+      if (state.agentComing) {
+        return { state, effects: [log('offer_key_while_agent_rings'), STOP_AUDIO, play([PROMPT_AGENT_AVAILABLE], 'agent_available', true), HOLD_MUSIC] };
+      }
+      return startOffer(queue, state, 'key');
     case 'timer':
       switch (event.timer) {
         case 'offer':
-          return offersOnTimer(queue) ? startOffer(queue, state, 'timer') : same(state);
+          if (!offersOnTimer(queue)) return same(state);
+          if (state.agentComing) return { state: { ...state, offerDue: true }, effects: [log('offer_deferred', { reason: 'agent_ringing' })] };
+          return startOffer(queue, state, 'timer');
         case 'max_wait':
-          return usesMaxWait(queue) ? overflow(state.kind, state.entry, { offersMade: state.offersMade }) : same(state);
+          if (!usesMaxWait(queue)) return same(state);
+          // Not while an agent rings for this caller: they are about to be served.
+          if (state.agentComing) return { state: { ...state, maxWaitDue: true }, effects: [log('overflow_deferred', { reason: 'agent_ringing' })] };
+          return overflow(state.kind, state.entry, { offersMade: state.offersMade });
         case 'announce':
-          if (queue.announceEverySeconds === null) return same(state);
+          if (queue.announceEverySeconds === null || state.agentComing) return same(state);
           return {
             state,
             effects: [
@@ -37,6 +46,11 @@ export function fromWaiting(queue: FlowQueue, state: Waiting, event: FlowEvent):
           return same(state);
         }
       }
+    case 'agent_reserved':
+      if (state.agentComing) return same(state);
+      return { state: { ...state, agentComing: true }, effects: [log('agent_reserved')] };
+    case 'agent_released':
+      return agentReleased(queue, state);
     case 'hangup':
       return abandon(state.kind, event.cause);
     case 'bridged':
@@ -48,11 +62,33 @@ export function fromWaiting(queue: FlowQueue, state: Waiting, event: FlowEvent):
 }
 
 /**
+ * The agent rung for this caller did not take the call: the caller waits on at the same place.
+ * What fell due meanwhile happens now: the overflow, else the offer (a menu the agent's ring
+ * interrupted is offered again).
+ */
+function agentReleased(queue: FlowQueue, state: Waiting): Transition {
+  if (!state.agentComing) return same(state);
+  const next: Waiting = { kind: 'waiting', entry: state.entry, offersMade: state.offersMade, callerNumber: state.callerNumber };
+  const details = { offerDue: state.offerDue === true, maxWaitDue: state.maxWaitDue === true };
+  if (state.maxWaitDue && usesMaxWait(queue)) {
+    const o = overflow(state.kind, state.entry, { offersMade: state.offersMade });
+    return { state: o.state, effects: [log('agent_released', details), ...o.effects] };
+  }
+  if (state.offerDue && (offersOnTimer(queue) || offersOnKey(queue))) {
+    const o = startOffer(queue, next, 'resumed');
+    return { state: o.state, effects: [log('agent_released', details), ...o.effects] };
+  }
+  const effects = [log('agent_released', details)];
+  if (queue.announceEverySeconds !== null) effects.push(startTimer('announce', queue.announceEverySeconds));
+  return { state: next, effects };
+}
+
+/**
  * The offer (key or timer): whatever plays stops, dispatch is told to skip the entry while the
  * caller decides (it keeps its place), the offer and announce timers stop (max_wait runs on).
  * With a usable caller number: the menu reads it back; without one: straight to number entry.
  */
-function startOffer(queue: FlowQueue, state: Waiting, trigger: 'key' | 'timer'): Transition {
+export function startOffer(queue: FlowQueue, state: Waiting, trigger: 'key' | 'timer' | 'resumed'): Transition {
   const offersMade = state.offersMade + 1;
   const number = state.callerNumber;
   const effects: FlowEffect[] = [
