@@ -10,13 +10,21 @@ import { queueSchema, retryDelays } from './queue-schema.js';
 const hostPort = (defaultHost: string, defaultPort: number) =>
   z.strictObject({ host: host().default(defaultHost), port: port().default(defaultPort) });
 
+/**
+ * Sessions our originates may create on a node per second, all workers together. FreeSWITCH
+ * refuses sessions beyond its `sessions-per-second` (30 in the stock switch.conf.xml), callers
+ * arriving included; 15 leaves it room for them (issue 8d).
+ */
+export const DEFAULT_ORIGINATE_SESSIONS_PER_SECOND = 15;
+
 const node = z.strictObject({
   name: identifier(),
   host: host(),
   eslPort: port().min(1, { error: 'expected a port number (1-65535)' }).default(8021),
+  originateSessionsPerSecond: positiveInt().max(10_000).default(DEFAULT_ORIGINATE_SESSIONS_PER_SECOND),
 });
 
-const DEFAULT_NODES = [{ name: 'fs1', host: '127.0.0.1', eslPort: 8021 }];
+const DEFAULT_NODES = [{ name: 'fs1', host: '127.0.0.1', eslPort: 8021, originateSessionsPerSecond: DEFAULT_ORIGINATE_SESSIONS_PER_SECOND }];
 
 const freeswitch = z.strictObject({
   nodes: z.array(node).min(1, { error: 'expected at least one FreeSWITCH node' }).default(DEFAULT_NODES),

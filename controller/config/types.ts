@@ -24,6 +24,11 @@ export interface FreeswitchNode {
   readonly eslPort: number;
   /** The env var consulted first for this node's ESL password (then ESL_PASSWORD). */
   readonly eslPasswordEnv: string;
+  /**
+   * Sessions our originates may create on this node per second, all workers together (a
+   * loopback leg is two): under FreeSWITCH's own sessions-per-second (issue 8d).
+   */
+  readonly originateSessionsPerSecond: number;
 }
 
 export interface RetryPolicy {

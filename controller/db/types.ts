@@ -41,7 +41,7 @@ export const AGENT_STATUSES = ['logged_out', 'available', 'on_break'] as const;
 export const AGENT_STATES = ['idle', 'reserved', 'ringing', 'in_call', 'wrap_up'] as const;
 export const ATTEMPT_RESULTS = [
   'connected', 'agent_no_answer', 'agent_busy', 'agent_rejected', 'agent_failed',
-  'customer_no_answer', 'customer_busy', 'customer_failed', 'caller_gone', 'cancelled', 'error',
+  'customer_no_answer', 'customer_busy', 'customer_failed', 'caller_gone', 'cancelled', 'error', 'switch_refused',
 ] as const;
 
 export type EntryKind = (typeof ENTRY_KINDS)[number];

@@ -15,7 +15,9 @@ import { originateCommand } from '../esl/dial-string.js';
 import type { VarValue } from '../esl/channel-vars.js';
 import type { OfferedAgent } from './types.js';
 import { api, assertUuid, killChannel, killWhilePending, uuidExists } from './channel-watch.js';
-import { parseOriginateResult } from './outcomes.js';
+import { ORIGINATE_TIMEOUT, parseOriginateResult } from './outcomes.js';
+import { EslTimeoutError } from '../esl/errors/esl-timeout-error.js';
+import { sessionsFor } from './originate-pacer.js';
 
 /** Margin on top of the ring time for the job's answer (FreeSWITCH's own timeout may run up to ~1 s late or early, a05/d04b). */
 const JOB_MARGIN_MS = 15_000;
@@ -26,6 +28,8 @@ export interface RingOptions {
   readonly callerIdNumber: string | null;
   /** Tags the legs (`qcb_attempt`) so ops can tell our legs apart in `show channels`. */
   readonly attemptId: string;
+  /** Waits for room in the node's originate budget (originate-pacer.ts) before the legs are sent. */
+  readonly pace?: (sessions: number) => Promise<void>;
 }
 
 export type RingResult =
@@ -102,8 +106,22 @@ export class AgentRing {
     // Cancelled before anything was sent (the caller left in between): ring nobody.
     if (this.#cancelled) return { answered: false, cause: 'ORIGINATOR_CANCEL' };
     const deadline = Math.max(...this.#agents.map((a) => a.ringTimeoutSeconds)) * 1000 + JOB_MARGIN_MS;
-    this.#job = this.#client.bgapi(agentOriginateCommand(this.#agents, this.#opts), { timeoutMs: deadline });
-    const body = await this.#job;
+    const command = agentOriginateCommand(this.#agents, this.#opts);
+    await this.#opts.pace?.(sessionsFor(this.#agents.map((a) => a.contact)));
+    // Cancelled while it waited for room (the caller left): ring nobody.
+    if (this.#cancelled) return { answered: false, cause: 'ORIGINATOR_CANCEL' };
+    this.#job = this.#client.bgapi(command, { timeoutMs: deadline });
+    let body: string;
+    try {
+      body = await this.#job;
+    } catch (err) {
+      if (!(err instanceof EslTimeoutError)) throw err;
+      // The switch never reported on the originate, though our connection is up: a loopback
+      // leg whose second half it refused (mod_loopback "Failure.", 1.10.12) stays in CS_INIT
+      // and its originate never answers. Hang up whatever it made; nobody rang.
+      await Promise.all(this.#agents.map((a) => killChannel(this.#client, a.legUuid, 'ORIGINATOR_CANCEL').catch(() => false)));
+      return { answered: false, cause: ORIGINATE_TIMEOUT };
+    }
     const r = parseOriginateResult(body);
     if (!r.ok) return { answered: false, cause: r.cause };
     const agent = await this.#agentOf(r.uuid);

@@ -317,8 +317,11 @@ async function applyEntry(
 ): Promise<EntryNext> {
   const terminal = TERMINAL.has(entry.status) || !(IN_PROGRESS as readonly string[]).includes(entry.status);
   const dialled = entry.kind === 'callback' && (entry.status === 'callback_dialing' || entry.status === 'connected');
-  // The worker did not report dialling but the customer failed: the try still counts.
-  const attempts = entry.attempts + (entry.kind === 'callback' && !terminal && !dialled && countsAsCustomerTry(outcome, false) ? 1 : 0);
+  // The worker did not report dialling but the customer failed: the try still counts. A dial
+  // the switch refused (issue 8d) never left it: the try markCustomerDialing counted is given back.
+  const refusedDial = dialled && !terminal && outcome === 'switch_refused';
+  const attempts = entry.attempts - (refusedDial ? 1 : 0)
+    + (entry.kind === 'callback' && !terminal && !dialled && countsAsCustomerTry(outcome, false) ? 1 : 0);
   const next = entryAfter(outcome, {
     kind: entry.kind, terminal, bridged: att.bridged_at !== null, customerDialled: dialled, attempts,
     maxAttempts: entry.max_attempts ?? queue.retry_attempts, delaysSeconds: queue.retry_delays_seconds,

@@ -26,9 +26,11 @@ import type { QueueConfig } from '../config/types.js';
 import type { ReservedAttempt } from './types.js';
 import { AgentRing } from './agent-ring.js';
 import { ChannelWatch, api, assertUuid, killChannel, killWhilePending, uuidExists } from './channel-watch.js';
-import { agentFailureOutcome, customerFailureOutcome, parseOriginateResult, type OriginateResult } from './outcomes.js';
+import { agentFailureOutcome, customerFailureOutcome, ORIGINATE_TIMEOUT, parseOriginateResult, type OriginateResult } from './outcomes.js';
+import { EslTimeoutError } from '../esl/errors/esl-timeout-error.js';
 import { breakAudio, LegTone, noticeArg, playToLeg, startPlayback, whisperArg, type PlayEnd } from './agent-audio.js';
 import { finish, queueOf, recordOrHangUp, TAKEN, type ConnectDeps, type ConnectResult } from './connect-deps.js';
+import { sessionsFor } from './originate-pacer.js';
 
 const JOB_MARGIN_MS = 15_000;
 
@@ -38,6 +40,10 @@ export interface CallbackPlan {
   readonly queue: QueueConfig;
   readonly number: string;
   readonly client: EslInboundClient;
+  /** The node the legs go out on (the default node for callbacks). */
+  readonly node: string;
+  /** The customer's dial string (the queue's template with the number): the pacer counts its sessions. */
+  readonly customerEndpoint: string;
   /** The customer leg's origination_uuid (derived from the attempt). */
   readonly customerLeg: string;
   readonly customerCommand: string;
@@ -54,7 +60,8 @@ export async function planCallback(deps: ConnectDeps, a: ReservedAttempt): Promi
     const customerLeg = assertUuid(a.customerLegUuid ?? '', 'customer leg uuid');
     const ringSeconds = queue.callback.customerRingTimeoutSeconds;
     const customerCommand = customerOriginate(queue, number, customerLeg, ringSeconds, id);
-    return { attemptId: id, queue, number, client: deps.nodes.client(a.fsNode), customerLeg, customerCommand, ringSeconds };
+    const customerEndpoint = expandDialTemplate(queue.callback.dialTemplate ?? '', number, 'dialTemplate');
+    return { attemptId: id, queue, number, client: deps.nodes.client(a.fsNode), node: a.fsNode, customerEndpoint, customerLeg, customerCommand, ringSeconds };
   } catch (err) {
     deps.log.error('callback attempt cannot be dialled', { attemptId: id, err });
     return finish(deps, id, 'error', err instanceof UnsafeDialStringError ? err.code.toUpperCase() : 'CONFIG');
@@ -66,7 +73,10 @@ export async function connectCallback(deps: ConnectDeps, a: ReservedAttempt): Pr
   const plan = await planCallback(deps, a);
   if ('kind' in plan) return plan;
   const { client, customerLeg } = plan;
-  const ring = new AgentRing(client, a.agents, { callerIdName: agentCallerName(plan.queue), callerIdNumber: plan.number, attemptId: id });
+  const ring = new AgentRing(client, a.agents, {
+    callerIdName: agentCallerName(plan.queue), callerIdNumber: plan.number, attemptId: id,
+    pace: (n) => deps.pacer?.acquire(plan.node, n) ?? Promise.resolve(),
+  });
   // As for a live caller (live-connect.ts): the checks and the claim to ring side by side.
   const [claimed, agentLegs, customerThere] = await Promise.all([deps.store.markRinging(id, deps.owner), ring.existingLegs(), uuidExists(client, customerLeg)]);
   if (!claimed) return { kind: 'nothing', reason: 'claimed by another run' };
@@ -107,9 +117,15 @@ export async function serveAnsweredAgent(deps: ConnectDeps, plan: CallbackPlan, 
       // the customer is not dialled, the attempt ends and the agent is released.
       return await finish(deps, id, 'cancelled', 'CALLBACK_CANCELLED');
     }
+    await deps.pacer?.acquire(plan.node, sessionsFor([plan.customerEndpoint]));
     if (agent.isGone) return await finish(deps, id, 'agent_failed', agent.hangupCause ?? null);
     const job = client.bgapi(plan.customerCommand, { timeoutMs: plan.ringSeconds * 1000 + JOB_MARGIN_MS });
-    const answer = job.then((body) => parseOriginateResult(body));
+    const answer = job.then((body) => parseOriginateResult(body), async (err: unknown): Promise<OriginateResult> => {
+      if (!(err instanceof EslTimeoutError)) throw err;
+      // Never reported on (agent-ring.ts, ORIGINATE_TIMEOUT): hang up what it made.
+      await killChannel(client, plan.customerLeg, 'ORIGINATOR_CANCEL').catch(() => false);
+      return { ok: false, cause: ORIGINATE_TIMEOUT };
+    });
     return await awaitCustomer(deps, plan, agent, { answer, pending: job }, whisper);
   } finally {
     agent.dispose();

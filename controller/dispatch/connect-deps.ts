@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.js';
 import type { EslInboundClient } from '../esl/inbound-client.js';
 import { killChannel } from './channel-watch.js';
 import type { FsNodes } from './fs-nodes.js';
+import type { Pacer } from './originate-pacer.js';
 import type { AttemptOutcome, AttemptStore, StepResult } from './types.js';
 
 export interface ConnectTiming {
@@ -28,6 +29,8 @@ export interface ConnectDeps {
   readonly timing: ConnectTiming;
   /** This worker's lease key (worker-lease.ts): stamped on the attempts it rings, fencing every later step. */
   readonly owner: string;
+  /** Paces originates per node under FreeSWITCH's session rate (originate-pacer.ts); none: not paced. */
+  readonly pacer?: Pacer;
 }
 
 /** How one run of a connect job ended (for logs, metrics and tests). */

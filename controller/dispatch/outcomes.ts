@@ -22,12 +22,28 @@ export function parseOriginateResult(body: string): OriginateResult {
 const NO_ANSWER = new Set(['NO_ANSWER', 'ALLOTTED_TIMEOUT', 'NO_USER_RESPONSE']);
 
 /**
+ * The switch refused to create the leg: switch_core_session_request finds its sessions-per-second
+ * budget spent ("Throttle Error!") or max-sessions reached, and the endpoint (mod_sofia
+ * sofia_outgoing_channel, mod_loopback) answers DESTINATION_OUT_OF_ORDER within milliseconds —
+ * seen on 1.10.12 with 30 agents logging in together. Nobody rang (issue 8d).
+ */
+export const SWITCH_REFUSED = new Set(['DESTINATION_OUT_OF_ORDER', 'ORIGINATE_TIMEOUT']);
+
+/**
+ * Our cause for an originate FreeSWITCH never reported on within its ring time and a margin,
+ * its connection up (a loopback leg half refused by the throttle: the -a channel stays in
+ * CS_INIT, no BACKGROUND_JOB ever comes — 1.10.12). Also the switch's doing.
+ */
+export const ORIGINATE_TIMEOUT = 'ORIGINATE_TIMEOUT';
+
+/**
  * An agent leg that did not answer. `weCancelled`: we killed the legs because the caller hung
  * up (d02: the job then reports our kill cause, ORIGINATOR_CANCEL — whatever it says, the
  * reason is the caller).
  */
 export function agentFailureOutcome(cause: string, weCancelled: boolean): AttemptOutcome {
   if (weCancelled) return 'caller_gone';
+  if (SWITCH_REFUSED.has(cause)) return 'switch_refused';
   if (NO_ANSWER.has(cause)) return 'agent_no_answer';
   if (cause === 'USER_BUSY') return 'agent_busy';
   if (cause === 'CALL_REJECTED') return 'agent_rejected';
@@ -36,6 +52,7 @@ export function agentFailureOutcome(cause: string, weCancelled: boolean): Attemp
 
 /** A customer leg that did not answer (d03b: USER_BUSY; d03c: NO_ANSWER). */
 export function customerFailureOutcome(cause: string): AttemptOutcome {
+  if (SWITCH_REFUSED.has(cause)) return 'switch_refused';
   if (cause === 'USER_BUSY') return 'customer_busy';
   if (NO_ANSWER.has(cause)) return 'customer_no_answer';
   return 'customer_failed';

@@ -68,7 +68,9 @@ export type AttemptOutcome =
   | 'connected'
   | 'agent_no_answer' | 'agent_busy' | 'agent_rejected' | 'agent_failed'
   | 'customer_no_answer' | 'customer_busy' | 'customer_failed'
-  | 'caller_gone' | 'cancelled' | 'error';
+  | 'caller_gone' | 'cancelled' | 'error'
+  /** FreeSWITCH would not create the leg (throttle, session limit): nobody's fault (issue 8d). */
+  | 'switch_refused';
 
 /**
  * How a step of an attempt went: written; the attempt is over (ended, its callback cancelled,

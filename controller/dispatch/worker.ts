@@ -22,6 +22,8 @@ import { DEFAULT_TIMING, type ConnectDeps, type ConnectResult, type ConnectTimin
 import { runConnect } from './connect-job.js';
 import { adoptAttempt } from './adopt-attempt.js';
 import { WorkerLease } from './worker-lease.js';
+import { OriginatePacer } from './originate-pacer.js';
+import type { RedisOptions } from 'ioredis';
 import { FsNodes } from './fs-nodes.js';
 import { DEFAULT_PREFIX, DispatchJobs } from './jobs.js';
 import { MatchError } from './match-error.js';
@@ -96,6 +98,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
   const db = createDb(config.secrets.databaseUrl, { logger: log, applicationName: 'qcb-worker', max: Math.max(10, config.worker.concurrency + 4) });
   const store = new PgAttemptStore(db.db);
   const lease = new WorkerLease(config.secrets.databaseUrl, { logger: log, ...options.lease });
+  const pacer = new OriginatePacer(connection as RedisOptions, prefix, new Map(config.freeswitch.nodes.map((n) => [n.name, n.originateSessionsPerSecond])), log);
   const nodes = new FsNodes(config, { logger: log, commandTimeoutMs: options.esl?.commandTimeoutMs, backoff: options.esl?.backoff });
   const jobs = new DispatchJobs(connection, prefix);
   const metrics = options.registry ? makeMetrics(options.registry) : undefined;
@@ -123,7 +126,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
     inFlight.set(attemptId, p);
     return p;
   };
-  const connectDeps: ConnectDeps = { config, db: db.db, store, nodes, log, scheduleMatch, timing, owner: lease.key };
+  const connectDeps: ConnectDeps = { config, db: db.db, store, nodes, log, scheduleMatch, timing, owner: lease.key, pacer };
   const adopt = (attemptId: string): Promise<ConnectResult> => once(attemptId, () => adoptAttempt({ ...connectDeps, log: log.child({ attemptId, adopting: true }) }, attemptId));
   const deps: ReconcileDeps = { ...connectDeps, jobs, attemptStore: store, adopt };
   const callEnd = new CallEndListener({ db: db.db, store, nodes, log, scheduleMatch });
@@ -230,6 +233,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
     { name: 'call-end listener', close: () => callEnd.stop() },
     { name: 'BullMQ queues', close: () => jobs.close() },
     { name: 'ESL connections', close: () => nodes.close() },
+    { name: 'originate pacer', close: () => pacer.close() },
     // Last but the database: what is still unfinished is taken over by another worker.
     { name: 'worker lease', close: () => lease.close() },
     { name: 'database', close: () => db.close() },

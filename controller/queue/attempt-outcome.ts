@@ -44,6 +44,8 @@ export function entryAfter(outcome: AttemptOutcome, f: EntryFacts): EntryNext {
   // A customer who did not take the call (or an attempt cut short after we dialled them) uses
   // up one try of the retry policy. An agent who failed does not: the customer was never
   // called, so the callback is due again at once, at its place, for the next agent.
+  // The switch refused a leg (its session rate): due again after a short pause, no try used.
+  if (outcome === 'switch_refused') return { to: 'callback_pending', delaySeconds: SWITCH_REFUSED_PAUSE_SECONDS };
   if (!countsAsCustomerTry(outcome, f.customerDialled)) return { to: 'callback_pending', delaySeconds: 0 };
   const n = Math.max(1, f.attempts);
   if (n >= f.maxAttempts) return { to: 'failed', reason: outcome };
@@ -62,6 +64,9 @@ export function retryDelay(delaysSeconds: readonly number[], n: number): number 
   if (delaysSeconds.length === 0) return 0;
   return delaysSeconds[Math.min(Math.max(n, 1) - 1, delaysSeconds.length - 1)]!;
 }
+
+/** How long an agent rests after the switch refused their leg (not a penalty: no counter moves). */
+export const SWITCH_REFUSED_PAUSE_SECONDS = 1;
 
 export interface AgentPolicy {
   readonly wrapUpSeconds: number;
@@ -120,6 +125,9 @@ export function agentAfter(outcome: AttemptOutcome, f: AgentFacts, p: AgentPolic
     // A worker or switch error is not the agent's fault, but a short pause keeps a broken path
     // from spinning the same agent through attempts.
     case 'error': return delayed('error', p.rejectDelaySeconds);
+    // The switch would not create the leg (its session rate): no penalty, no count — a one-second
+    // pause so the same agent is not offered again before the switch has room (issue 8d).
+    case 'switch_refused': return delayed('switch_refused', SWITCH_REFUSED_PAUSE_SECONDS);
     default: return released(outcome, 'keep');
   }
 }

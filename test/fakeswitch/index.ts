@@ -51,6 +51,8 @@ export interface FakeSwitchOptions {
   chunking?: Chunking;
   /** where relative playback paths are looked up (FreeSWITCH's sound_prefix) */
   soundsDir?: string;
+  /** switch.conf.xml sessions-per-second (FreeSWITCH's own default is 30); undefined: no limit */
+  sessionsPerSecond?: number;
 }
 
 export interface PlaceCallOptions {
@@ -93,6 +95,7 @@ export class FakeSwitch {
       timeScale: opts.timeScale ?? 1,
       chunking: opts.chunking ?? 'natural',
       soundsDir: opts.soundsDir,
+      sessionsPerSecond: opts.sessionsPerSecond,
     });
     installOriginate(core);
     installBridging(core);
@@ -126,6 +129,8 @@ export class FakeSwitch {
    */
   async placeCall(opts: PlaceCallOptions): Promise<SimChannel> {
     const core = this.core;
+    // An inbound call is a session too: over the rate, the switch refuses it (Throttle Error!).
+    if (core.requestSessions(1) < 1) throw new Error('the simulated switch refused the call: sessions-per-second exceeded');
     const num = opts.callerIdNumber ?? '0671234567';
     const ch = new Channel(core, {
       uuid: core.newUuid(),

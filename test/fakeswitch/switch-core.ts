@@ -23,6 +23,8 @@ export interface CoreOptions {
   timeScale: number;
   chunking: Chunking;
   soundsDir: string | undefined;
+  /** switch.conf.xml sessions-per-second; undefined: no limit (the simulator's default). */
+  sessionsPerSecond?: number;
 }
 
 export class SwitchCore implements Core, ListenerHost, ApiEnv {
@@ -40,6 +42,12 @@ export class SwitchCore implements Core, ListenerHost, ApiEnv {
   readonly startedAt = Date.now();
   readonly socketReady = new WeakMap<Channel, Promise<EslListener | undefined>>();
   sessionsSinceStartup = 0;
+  /** FreeSWITCH's sessions-per-second, as switch_core_session_request_uuid applies it (requestSessions). */
+  readonly sessionsPerSecond: number | undefined;
+  #spsLeft = 0;
+  #spsSecond = -1;
+  /** Sessions refused by the throttle since start ("Throttle Error!" lines). */
+  throttled = 0;
   /** ApiEnv.core: the core itself */
   get core(): Core {
     return this;
@@ -55,6 +63,36 @@ export class SwitchCore implements Core, ListenerHost, ApiEnv {
     this.password = o.password;
     this.chunking = o.chunking;
     this.soundsDir = o.soundsDir;
+    this.sessionsPerSecond = o.sessionsPerSecond;
+  }
+
+  /**
+   * FreeSWITCH's session throttle (switch_core_session.c switch_core_session_request_uuid, seen on
+   * 1.10.12 with issue 8d's mass login): each session request first decrements runtime.sps and is
+   * refused ("Throttle Error!") when it reaches 0; switch_time.c's timer thread sets it back to
+   * sessions-per-second once a second — fixed windows of real time (not the simulator's scaled
+   * clock: the limit is about real load), and at most sessions-per-second − 1 sessions each.
+   * Returns how many of `n` sessions are granted, in order (a loopback leg asks for two: its -a
+   * and -b channels; with one granted the -a leg exists and its originate never answers).
+   */
+  requestSessions(n: number): number {
+    const total = this.sessionsPerSecond;
+    if (total === undefined) return n;
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== this.#spsSecond) {
+      this.#spsSecond = second;
+      this.#spsLeft = total;
+    }
+    let granted = 0;
+    for (let i = 0; i < n; i++) {
+      this.#spsLeft -= 1;
+      if (this.#spsLeft <= 0) {
+        this.throttled += 1;
+        break;
+      }
+      granted += 1;
+    }
+    return granted;
   }
 
   fire(name: string, headers: Array<[string, string]>, body?: string, callingKey?: string): SimEvent {

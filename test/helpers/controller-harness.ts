@@ -55,10 +55,14 @@ export async function startHarness(yaml: string, options: {
   timeScale?: number; config?: (c: Config) => Config;
   /** Wraps the call flow's store (a test that holds a write back to order it against dispatch). */
   wrapStore?: (store: CallEntryStore) => CallEntryStore;
+  /** The simulator's sessions-per-second (its throttle, switch-core.ts); none by default. */
+  sessionsPerSecond?: number;
+  /** Extra keys of the fs1 node, inline YAML (e.g. `originateSessionsPerSecond: 100`). */
+  nodeKeys?: string;
 } = {}): Promise<Harness> {
   const timeScale = options.timeScale ?? 0.01;
   const testDb: TestDatabase = await createTestDatabase('qcb_flow');
-  const text = `freeswitch:\n  nodes: [{ name: fs1, host: 127.0.0.1 }]\nprompts:\n  directory: ${PROMPTS_DIR}\n  defaultLanguage: en\n${yaml}`;
+  const text = `freeswitch:\n  nodes: [{ name: fs1, host: 127.0.0.1${options.nodeKeys ? `, ${options.nodeKeys}` : ''} }]\nprompts:\n  directory: ${PROMPTS_DIR}\n  defaultLanguage: en\n${yaml}`;
   let config = parseConfig(text, { DATABASE_URL: testDb.url, REDIS_URL: 'redis://127.0.0.1:6379', ESL_PASSWORD: 'ClueCon' });
   if (options.config) config = options.config(config);
   const db = createDb(testDb.url, { max: 5 });
@@ -90,7 +94,7 @@ export async function startHarness(yaml: string, options: {
     commandTimeoutMs: 3000,
   });
   const address = await server.listen();
-  const fs = await FakeSwitch.start({ timeScale });
+  const fs = await FakeSwitch.start({ timeScale, sessionsPerSecond: options.sessionsPerSecond });
   const pending = new Set<Promise<CallOutcome>>();
   return {
     fs, db, config, store, problems, address,

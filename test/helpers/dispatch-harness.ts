@@ -38,8 +38,11 @@ export interface ChannelLog {
 
 export async function startDispatchHarness(yaml: string, options: {
   worker?: WorkerOptions; timeScale?: number; redisUrl?: string; wrapStore?: (s: CallEntryStore) => CallEntryStore;
+  sessionsPerSecond?: number; nodeKeys?: string;
 } = {}): Promise<DispatchHarness> {
-  const h = await startHarness(yaml, { timeScale: options.timeScale ?? 0.01, wrapStore: options.wrapStore });
+  const h = await startHarness(yaml, {
+    timeScale: options.timeScale ?? 0.01, wrapStore: options.wrapStore, sessionsPerSecond: options.sessionsPerSecond, nodeKeys: options.nodeKeys,
+  });
   const channels = recordChannels(h);
   const node = h.config.freeswitch.nodes[0]!;
   // The simulator listens on a port of its own: point the worker's node at it. `redisUrl`: a

@@ -46,6 +46,12 @@ describe('entryAfter', () => {
     assert.deepEqual(entryAfter('cancelled', cb({ attempts: 3 })), { to: 'failed', reason: 'cancelled' });
   });
 
+  it('the switch refused a leg (issue 8d): live back in line; a callback due again after a second, its last try not used up', () => {
+    assert.deepEqual(entryAfter('switch_refused', live()), { to: 'waiting' });
+    assert.deepEqual(entryAfter('switch_refused', cb({ attempts: 3, maxAttempts: 3 })), { to: 'callback_pending', delaySeconds: 1 }, 'not failed: the dial never left the switch');
+    assert.deepEqual(entryAfter('switch_refused', cb({ customerDialled: false, attempts: 0 })), { to: 'callback_pending', delaySeconds: 1 });
+  });
+
   it('an entry already terminal is left alone', () => {
     assert.deepEqual(entryAfter('connected', cb({ terminal: true })), { to: 'unchanged' });
     assert.deepEqual(entryAfter('caller_gone', live({ terminal: true })), { to: 'unchanged' });
@@ -82,6 +88,11 @@ describe('agentAfter', () => {
       assert.equal(n.noAnswer, 'keep', o);
       assert.equal(n.toBreak, false, o);
     }
+  });
+
+  it('the switch refused the leg (issue 8d): no penalty — no count, no break, only a one-second pause', () => {
+    const next = agentAfter('switch_refused', { ...idle, noAnswerCount: 2 }, POLICY);
+    assert.deepEqual(next, { state: 'idle', readyInSeconds: 1, countCall: false, noAnswer: 'keep', toBreak: false, reason: 'switch_refused' });
   });
 
   it('answered but not bridged: free at once, run reset; ring-all losers and a caller who left: free, no penalty', () => {

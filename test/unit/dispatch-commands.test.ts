@@ -28,6 +28,9 @@ test('agent causes: no answer, busy, rejected, other; a cancel because the calle
   assert.equal(agentFailureOutcome('USER_BUSY', false), 'agent_busy');
   assert.equal(agentFailureOutcome('CALL_REJECTED', false), 'agent_rejected');
   assert.equal(agentFailureOutcome('SUBSCRIBER_ABSENT', false), 'agent_failed');
+  // The switch's own refusal ("Throttle Error!" → DESTINATION_OUT_OF_ORDER, 1.10.12): not the agent's failure.
+  assert.equal(agentFailureOutcome('DESTINATION_OUT_OF_ORDER', false), 'switch_refused');
+  assert.equal(customerFailureOutcome('DESTINATION_OUT_OF_ORDER'), 'switch_refused');
   // d04c: the job reports the FIRST leg's cause, which may not be our kill's.
   assert.equal(agentFailureOutcome('NORMAL_CLEARING', true), 'caller_gone');
   assert.equal(customerFailureOutcome('USER_BUSY'), 'customer_busy');

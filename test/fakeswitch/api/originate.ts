@@ -38,6 +38,13 @@ function startLeg(core: SwitchCore, leg: DialLeg, o: { cidName: string; cidNum: 
     if (!KNOWN_TYPES.has(type)) return fail('CHAN_NOT_IMPLEMENTED');
     if (type === 'user') return fail('SUBSCRIBER_ABSENT');
   }
+  // switch_core_session_request_uuid's throttle (switch-core.ts requestSessions): a loopback leg is
+  // two sessions. None granted: the endpoint answers DESTINATION_OUT_OF_ORDER at once (1.10.12,
+  // issue 8d). A loopback leg with only its -a half granted: mod_loopback logs "Failure.", the -a
+  // channel stays in CS_INIT and the originate never answers (seen on 1.10.12).
+  const granted = core.requestSessions(type === 'loopback' ? 2 : 1);
+  if (granted === 0) return fail('DESTINATION_OUT_OF_ORDER');
+  const halfLoopback = type === 'loopback' && granted === 1;
   const v = leg.vars;
   const wanted = v.get('origination_uuid');
   const uuid = wanted && !core.channels.has(wanted) ? wanted : core.newUuid(); // d08: a live uuid → a random one
@@ -67,6 +74,10 @@ function startLeg(core: SwitchCore, leg: DialLeg, o: { cidName: string; cidNum: 
     settle(r);
   };
   ch.goneHooks.push((c) => finish({ answered: false, cause: c.hangupCause ?? 'NORMAL_CLEARING' }));
+  if (halfLoopback) {
+    ch.fire('CHANNEL_CREATE');
+    return { leg, channel: ch, done, cancel: (cause) => ch.hangup(cause) };
+  }
   ch.fire('CHANNEL_OUTGOING', { vars: false });
   ch.fire('CHANNEL_CREATE');
   ch.fire('CHANNEL_ORIGINATE');
