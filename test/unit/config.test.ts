@@ -69,7 +69,7 @@ describe('config: defaults', () => {
   it('fills every optional key of a minimal file', () => {
     const config: Config = loadConfig({ text: MINIMAL, env: {} });
     assert.deepEqual(config.freeswitch, {
-      nodes: [{ name: 'fs1', host: '127.0.0.1', eslPort: 8021, eslPasswordEnv: 'ESL_PASSWORD_FS1' }],
+      nodes: [{ name: 'fs1', host: '127.0.0.1', eslPort: 8021, eslPasswordEnv: 'ESL_PASSWORD_FS1', originateSessionsPerSecond: 15 }],
       defaultNode: 'fs1',
     });
     assert.deepEqual(config.controller, {
