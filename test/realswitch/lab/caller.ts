@@ -15,6 +15,12 @@ export interface CallerOptions {
   readonly vars?: Readonly<Record<string, string>>;
   /** How long to wait for the controller to answer. */
   readonly answerTimeoutMs?: number;
+  /**
+   * A caller ID no originate could carry (`}` ends its variable block): it is URL-encoded into
+   * variables and written into the caller profile as it is by the test parties' `hostile`
+   * extension (lab/qcb_test_parties.xml), which then sends the call to the queue.
+   */
+  readonly rawCallerId?: { readonly name: string; readonly number: string };
 }
 
 /**
@@ -44,8 +50,14 @@ export class Caller {
     const vars: Record<string, string> = { origination_uuid: phone, ...opts.vars };
     if (opts.callerIdNumber !== undefined) vars.origination_caller_id_number = opts.callerIdNumber;
     if (opts.callerIdName !== undefined) vars.origination_caller_id_name = opts.callerIdName;
+    let target = `loopback/${opts.queue}/queue_callback`;
+    if (opts.rawCallerId) {
+      vars.qcb_test_cid_name = encodeURIComponent(opts.rawCallerId.name);
+      vars.qcb_test_cid_number = encodeURIComponent(opts.rawCallerId.number);
+      target = `loopback/hostile-${opts.queue}/qcb_test`;
+    }
     const block = Object.entries(vars).map(([k, v]) => `${k}=${originateValue(v)}`).join(',');
-    const body = await o.client.bgapi(`originate {${block}}loopback/${opts.queue}/queue_callback &park()`, { timeoutMs: opts.answerTimeoutMs ?? 20_000 });
+    const body = await o.client.bgapi(`originate {${block}}${target} &park()`, { timeoutMs: opts.answerTimeoutMs ?? 20_000 });
     if (!body.startsWith('+OK')) throw new Error(`caller into ${opts.queue} not answered: ${body.trim()}`);
     const leg = await o.api(`uuid_getvar ${phone} other_loopback_leg_uuid`);
     if (!/^[0-9a-f-]{36}$/.test(leg)) throw new Error(`no queue-side leg for ${phone}: ${leg}`);

@@ -81,7 +81,12 @@ export class Stack {
       const env = { configPath, databaseUrl: testDb.url, redisUrl: REDIS_URL };
       const controller = spawnController(env);
       const worker = spawnQcbWorker({ ...env, eslPassword: lab.eslPassword }, prefix);
-      await Promise.all([controller.ready, worker.ready]);
+      try {
+        await Promise.all([controller.ready, worker.ready]);
+      } catch (err) {
+        await Promise.all([controller.kill(), worker.kill()]);
+        throw err;
+      }
       const logStart = statSync(lab.logFile).size;
       return new Stack({ lab, db, testDb, observer, configPath, prefix, controllerPort, controller, worker, tmp, logStart });
     } catch (err) {
