@@ -96,9 +96,11 @@ export class AgentRing {
   }
 
   /**
-   * Sends the originate and resolves with the answering leg or the failure cause. Rejects
-   * with an ESL error when FreeSWITCH cannot be asked or does not answer in time (the legs
-   * may then exist: the caller recovers, see recover-attempt.ts).
+   * Sends the originate (after the pacer's go) and resolves with the answering leg or the
+   * failure cause; an originate FreeSWITCH never reports on within the ring time and a margin
+   * is ORIGINATE_TIMEOUT, its legs hung up. Rejects with an ESL error when FreeSWITCH cannot be
+   * asked (the connection is lost; the legs may then exist: a re-run or another worker carries
+   * them on, see adopt-attempt.ts).
    */
   async ring(): Promise<RingResult> {
     if (this.#started) throw new Error('AgentRing.ring() called twice');
