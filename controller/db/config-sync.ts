@@ -1,14 +1,21 @@
 // Writes the declarative queue/agent configuration into Postgres, so reports can join on it
 // and dispatch can read tiers with row locks (docs/design.md §4). Runtime columns (agent status,
 // state, counters) are never touched: a controller restart must not log agents out.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Config } from '../config/types.js';
 import type { Database } from './types.js';
 import { json } from './json.js';
 
+/** Advisory lock key of the config sync ("qcbsync"). */
+const CONFIG_SYNC_LOCK = 0x7163627379_6e63n.toString();
+
 /** Upserts every configured queue, agent and tier; marks the ones no longer configured inactive. */
 export async function syncConfig(db: Kysely<Database>, config: Config): Promise<void> {
   await db.transaction().execute(async (tx) => {
+    // One sync at a time: a controller and a worker starting together on a fresh database both
+    // insert the same queues, and the second insert of a queue then trips the unique index on
+    // the extension (not the id the upsert names) — seen starting both at once.
+    await sql`select pg_advisory_xact_lock(${CONFIG_SYNC_LOCK}::bigint)`.execute(tx);
     for (const q of config.queues) {
       const cb = q.callback;
       const row = {

@@ -202,8 +202,18 @@ export class Stack {
 
   /** Hangs every call up and waits until the switch has no channel left. */
   async hangupAll(timeoutMs = 20_000): Promise<void> {
-    await this.observer.api('hupall MANAGER_REQUEST');
-    await this.until('no channels left on the switch', async () => /^0 total/m.test(await this.observer.api('show channels count')), timeoutMs);
+    // hupall, and again every few seconds: one that lands while a uuid_bridge is being set up
+    // was seen to leave that bridge's channels up (1.10.12); uuid_kill for what is still listed.
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.observer.api('hupall MANAGER_REQUEST');
+      const gone = await this.until('no channels left on the switch', async () => /^0 total/m.test(await this.observer.api('show channels count')), 3000)
+        .then(() => true, () => false);
+      if (gone) return;
+      const listed = (await this.observer.api('show channels as json').catch(() => '{}'));
+      for (const u of [...listed.matchAll(/"uuid":"([0-9a-f-]{36})"/g)].map((m) => m[1]!)) await this.observer.api(`uuid_kill ${u} MANAGER_REQUEST`).catch(() => '');
+      if (Date.now() > deadline) throw new Error(`channels left on the switch after hupall: ${await this.observer.api('show channels').catch(() => '?')}`);
+    }
   }
 
   async close(): Promise<void> {
