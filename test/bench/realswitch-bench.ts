@@ -12,6 +12,7 @@ import { findFreeswitch } from '../realswitch/lab/fs-install.js';
 import { startLab, type OwnedLab } from '../realswitch/lab/lab-env.js';
 import { Stack } from '../realswitch/lab/stack.js';
 import type { Caller } from '../realswitch/lab/caller.js';
+import { ProcSampler } from './proc-sampler.js';
 
 const [mode = 'crash', ...rest] = process.argv.slice(2);
 const found = findFreeswitch();
@@ -134,6 +135,7 @@ async function burst(rates: number[]): Promise<void> {
       const s = await Stack.start(lab.env, { yaml: LOAD_QUEUE(1) });
       try {
         const count = rate * 5;
+        const sampler = new ProcSampler({ freeswitch: lab.env.pid, controller: s.controller.pid, worker: s.worker.pid, callers: process.pid }).start();
         const t0 = Date.now();
         const { callers, answerMs, failed } = await arrive(s, count, rate);
         const took = Date.now() - t0;
@@ -141,8 +143,13 @@ async function burst(rates: number[]): Promise<void> {
         for (const c of callers) if (await c.hears(/^local_stream:\/\/moh$/, 20_000).then(() => true, () => false)) onHold++;
         const entries = await s.entries();
         const errors = s.problems(['error']).length;
-        const line = `| ${rate}/s × 5 s | ${count} | ${entries.length} | ${onHold} | ${failed} | ${s.fallbackPasses().length} | ${s.switchErrors().length} | ${errors} | ${median(answerMs)} / ${pct(answerMs, 0.99)} | ${(count / (took / 1000)).toFixed(1)}/s |`;
+        const line = `| ${rate}/s × 5 s | ${count} | ${entries.length} | ${onHold} | ${failed} | ${s.fallbackPasses().length} | ${s.switchErrors().length} | ${errors} | ${median(answerMs)} / ${pct(answerMs, 0.99)} | ${took} ms | ${sampler.stop()} |`;
         console.log(line);
+        if (process.env.QCB_BENCH_DETAIL) {
+          const count = (xs: string[]) => [...xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>())].map(([k, v]) => `${v}× ${k}`);
+          console.log(count(s.switchErrors().map((l) => l.replace(/^\S+ \S+ \S+ \S+ /, '').replace(/[0-9a-f-]{36}/g, '<uuid>'))).join('\n'));
+          console.log(count(s.problems(['error', 'warn']).map((l) => `${String(l.message)} ${JSON.stringify((l.err as { message?: string } | undefined)?.message ?? '')}`)).join('\n'));
+        }
       } finally {
         await s.hangupAll(60_000).catch(() => undefined);
         await s.close().catch((err: unknown) => console.log(`cleanup: ${(err as Error).message}`));
