@@ -25,7 +25,7 @@ import { ChannelWatch, api, assertUuid, killChannel, killWhilePending, uuidExist
 import { finish, TAKEN, type ConnectDeps, type ConnectResult } from './connect-deps.js';
 import { bridgeCaller } from './live-connect.js';
 import { awaitCustomer, planCallback, serveAnsweredAgent, type CallbackPlan, type CustomerRing } from './callback-connect.js';
-import { noticeArg, playToLeg } from './agent-audio.js';
+import { breakAudio, noticeArg, playToLeg, type PlayEnd } from './agent-audio.js';
 import { agentFailureOutcome, type OriginateResult } from './outcomes.js';
 import type { ReservedAttempt } from './types.js';
 
@@ -169,7 +169,15 @@ async function customerDialled(deps: ConnectDeps, plan: CallbackPlan, p: Attempt
       return await finish(deps, id, 'customer_failed', 'INTERRUPTED');
     }
     const ring = watchedRing(client, customer, p.customerAnsweredAt !== null, plan.ringSeconds * 1000 + RING_MARGIN_MS);
-    return await awaitCustomer(deps, plan, agent, ring, Promise.resolve('played'));
+    // The dead run may have left its ringback looping on the agent, or on a customer who had
+    // answered (loops=-1): ours would queue behind it for ever and start inside the bridge.
+    // `uuid_break <leg> all` stops it and flushes what is queued (mod_commands.c
+    // break_function); then ours is the only one.
+    const quiet = Promise.all([
+      breakAudio(client, agentLeg),
+      p.customerAnsweredAt !== null ? breakAudio(client, plan.customerLeg) : undefined,
+    ]).then((): PlayEnd => 'played');
+    return await awaitCustomer(deps, plan, agent, ring, quiet);
   } finally {
     agent.dispose();
     customer.dispose();
@@ -179,8 +187,12 @@ async function customerDialled(deps: ConnectDeps, plan: CallbackPlan, p: Attempt
 /** A customer leg whose originate job belongs to a dead run: its answer or hangup, from its own events. */
 function watchedRing(client: EslInboundClient, leg: ChannelWatch, answeredBefore: boolean, maxMs: number): CustomerRing {
   const answer = (async (): Promise<OriginateResult> => {
-    if (answeredBefore || (await isAnswered(client, leg.uuid))) return { ok: true, uuid: leg.uuid };
-    const ev = await leg.next((e) => e.name === 'CHANNEL_ANSWER' || e.name === 'CHANNEL_HANGUP' || e.name === 'CHANNEL_HANGUP_COMPLETE', maxMs);
+    if (answeredBefore) return { ok: true, uuid: leg.uuid };
+    // The waiter first, then the look: an answer between the two is not missed (the watch
+    // keeps no past events; dispose() ends the waiter when the look already says answered).
+    const next = leg.next((e) => e.name === 'CHANNEL_ANSWER' || e.name === 'CHANNEL_HANGUP' || e.name === 'CHANNEL_HANGUP_COMPLETE', maxMs);
+    if (await isAnswered(client, leg.uuid)) return { ok: true, uuid: leg.uuid };
+    const ev = await next;
     if (ev?.name === 'CHANNEL_ANSWER') return { ok: true, uuid: leg.uuid };
     if (ev || leg.isGone) return { ok: false, cause: ev?.header('Hangup-Cause') ?? leg.hangupCause ?? 'UNKNOWN' };
     // Rang beyond its originate_timeout: end it ourselves.
@@ -197,12 +209,13 @@ function watchedRing(client: EslInboundClient, leg: ChannelWatch, answeredBefore
 async function ringOutcome(deps: ConnectDeps, client: EslInboundClient, legs: readonly string[], maxMs: number): Promise<OriginateResult> {
   const watches = legs.map((u) => new ChannelWatch(client, u));
   try {
-    for (const w of watches) if (await isAnswered(client, w.uuid)) return { ok: true, uuid: w.uuid };
+    // The waiters first, then the look at each leg: an answer in between is not missed.
     const answered = new Promise<OriginateResult>((resolve) => {
       for (const w of watches) {
         void w.next((e) => e.name === 'CHANNEL_ANSWER', maxMs).then((ev) => { if (ev) resolve({ ok: true, uuid: w.uuid }); });
       }
     });
+    for (const w of watches) if (await isAnswered(client, w.uuid)) return { ok: true, uuid: w.uuid };
     const allGone = Promise.all(watches.map((w) => w.gone)).then((causes): OriginateResult => ({ ok: false, cause: causes[0] ?? 'UNKNOWN' }));
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<OriginateResult>((resolve) => { timer = setTimeout(() => resolve({ ok: false, cause: 'NO_ANSWER' }), maxMs); });

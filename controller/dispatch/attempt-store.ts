@@ -20,7 +20,7 @@ import type { AgentRow, CallbackAttemptRow, Database, QueueEntryRow } from '../d
 import { agentAfter, countsAsCustomerTry, entryAfter, type EntryNext } from '../queue/attempt-outcome.js';
 import { attemptForConnect } from './attempt-progress.js';
 import { logEvents, type EventLine } from './rows.js';
-import type { AttemptOutcome, AttemptStore, EndResult, ReservedAttempt, StepResult } from './types.js';
+import type { AttemptOutcome, AttemptStore, EndOptions, EndResult, ReservedAttempt, StepResult } from './types.js';
 
 const TERMINAL = new Set(['completed', 'abandoned', 'overflowed', 'cancelled', 'expired', 'failed']);
 /** Entry statuses while an attempt is under way. */
@@ -130,7 +130,7 @@ export class PgAttemptStore implements AttemptStore {
     });
   }
 
-  async end(attemptId: string, outcome: AttemptOutcome, hangupCause: string | null, opts: { readonly owner?: string | null } = {}): Promise<EndResult> {
+  async end(attemptId: string, outcome: AttemptOutcome, hangupCause: string | null, opts: EndOptions = {}): Promise<EndResult> {
     if (!isId(attemptId)) return { matchAt: [], ended: false, taken: false };
     return this.#db.transaction().execute(async (tx) => {
       const att = await tx.selectFrom('callback_attempts').selectAll().where('id', '=', attemptId).forUpdate().executeTakeFirst();
@@ -145,7 +145,7 @@ export class PgAttemptStore implements AttemptStore {
 
       const events: EventLine[] = [];
       const matchAt: Date[] = [];
-      const next = await applyEntry(tx, att, entry, outcome, queue, events);
+      const next = await applyEntry(tx, att, entry, outcome, queue, events, opts.dialNotSent === true);
       if (next.to === 'waiting') matchAt.push(endedAt!);
       if (next.to === 'callback_pending') matchAt.push(new Date(endedAt!.getTime() + next.delaySeconds * 1000));
 
@@ -314,13 +314,15 @@ interface QueuePolicy {
 /** Moves the entry on after the attempt (./attempt-outcome.ts decides); returns the decision. */
 async function applyEntry(
   tx: Transaction<Database>, att: CallbackAttemptRow, entry: QueueEntryRow, outcome: AttemptOutcome, queue: QueuePolicy, events: EventLine[],
+  dialNotSent: boolean,
 ): Promise<EntryNext> {
   const terminal = TERMINAL.has(entry.status) || !(IN_PROGRESS as readonly string[]).includes(entry.status);
   const dialled = entry.kind === 'callback' && (entry.status === 'callback_dialing' || entry.status === 'connected');
   // The worker did not report dialling but the customer failed: the try still counts. A dial
-  // the switch refused (issue 8d) never left it: the try markCustomerDialing counted is given back.
-  const refusedDial = dialled && !terminal && outcome === 'switch_refused';
-  const attempts = entry.attempts - (refusedDial ? 1 : 0)
+  // the switch refused (issue 8d) never left it, nor one the run never sent (the agent hung up
+  // between the claim and the originate): the try markCustomerDialing counted is given back.
+  const unsentDial = dialled && !terminal && (outcome === 'switch_refused' || dialNotSent);
+  const attempts = entry.attempts - (unsentDial ? 1 : 0)
     + (entry.kind === 'callback' && !terminal && !dialled && countsAsCustomerTry(outcome, false) ? 1 : 0);
   const next = entryAfter(outcome, {
     kind: entry.kind, terminal, bridged: att.bridged_at !== null, customerDialled: dialled, attempts,

@@ -118,7 +118,9 @@ export async function serveAnsweredAgent(deps: ConnectDeps, plan: CallbackPlan, 
       return await finish(deps, id, 'cancelled', 'CALLBACK_CANCELLED');
     }
     await deps.pacer?.acquire(plan.node, sessionsFor([plan.customerEndpoint]));
-    if (agent.isGone) return await finish(deps, id, 'agent_failed', agent.hangupCause ?? null);
+    // The agent hung up during the claim or the pacer's wait: nobody is dialled, and the try
+    // the claim counted is given back (a counted try is a leg the customer's phone saw).
+    if (agent.isGone) return await finish(deps, id, 'agent_failed', agent.hangupCause ?? null, { dialNotSent: true });
     const job = client.bgapi(plan.customerCommand, { timeoutMs: plan.ringSeconds * 1000 + JOB_MARGIN_MS });
     const answer = job.then((body) => parseOriginateResult(body), async (err: unknown): Promise<OriginateResult> => {
       if (!(err instanceof EslTimeoutError)) throw err;

@@ -44,8 +44,8 @@ export type ConnectResult =
  * Ends the attempt in Postgres and schedules the matcher at the times the store returns. An
  * attempt another worker took over (this one lost its lease) is left to it.
  */
-export async function finish(deps: ConnectDeps, attemptId: string, outcome: AttemptOutcome, cause: string | null): Promise<ConnectResult> {
-  const { matchAt, taken } = await deps.store.end(attemptId, outcome, cause, { owner: deps.owner });
+export async function finish(deps: ConnectDeps, attemptId: string, outcome: AttemptOutcome, cause: string | null, o: { readonly dialNotSent?: boolean } = {}): Promise<ConnectResult> {
+  const { matchAt, taken } = await deps.store.end(attemptId, outcome, cause, { owner: deps.owner, ...o });
   if (taken) {
     deps.log.warn('another worker took the attempt over: leaving it to that worker', { attemptId, outcome, cause });
     return TAKEN;

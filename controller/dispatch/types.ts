@@ -80,6 +80,13 @@ export type AttemptOutcome =
  */
 export type StepResult = 'ok' | 'gone' | 'taken';
 
+export interface EndOptions {
+  /** With it, nothing is ended when another worker owns the attempt now (`taken`). */
+  readonly owner?: string | null;
+  /** The customer's dial was claimed (markCustomerDialing) but never sent: the try is given back. */
+  readonly dialNotSent?: boolean;
+}
+
 export interface EndResult {
   /** When the matcher should run again (agent ready, retry due). */
   readonly matchAt: readonly Date[];
@@ -135,7 +142,7 @@ export interface AttemptStore {
    * With `owner`, nothing is ended when another worker owns the attempt now (`taken`); without
    * it (the end of a bridged call, seen by any worker) the attempt ends whoever owns it.
    */
-  end(attemptId: string, outcome: AttemptOutcome, hangupCause: string | null, opts?: { readonly owner?: string | null }): Promise<EndResult>;
+  end(attemptId: string, outcome: AttemptOutcome, hangupCause: string | null, opts?: EndOptions): Promise<EndResult>;
   /** Open attempts whose legs should exist (for the hangup listener and the reconciler). */
   openAttempts(): Promise<ReadonlyArray<{ readonly attemptId: string; readonly legUuids: readonly string[]; readonly bridged: boolean; readonly createdAt: Date }>>;
   /** Takes an attempt whose worker is gone (its lease lock free) over for `owner`; true when it is `owner`'s now. */

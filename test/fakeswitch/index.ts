@@ -164,6 +164,15 @@ export class FakeSwitch {
     this.core.endpoints.push({ match, script: behaviour });
   }
 
+  /**
+   * Runs `fn` once, when an api command matching `match` has its reply but before the reply is
+   * sent: what `fn` fires (an answer, a hangup) reaches the client first. For tests of a
+   * look-then-wait race: the state changes between the look and the wait.
+   */
+  beforeApiReply(match: (cmd: string, arg: string) => boolean, fn: () => void): void {
+    this.core.apiReplyHooks.push({ match, fn });
+  }
+
   /** Defines a dialplan extension for transfer/uuid_transfer: its apps in order (e.g. [['answer',''],['park','']]). */
   defineExtension(ext: string, apps: Array<[string, string]>): void {
     this.core.extensions.set(ext, apps);

@@ -162,10 +162,18 @@ export class SwitchCore implements Core, ListenerHost, ApiEnv {
     return undefined;
   }
 
+  /** Test hooks run once after a matching api command has its reply and before it is sent (FakeSwitch.beforeApiReply). */
+  readonly apiReplyHooks: Array<{ match: (cmd: string, arg: string) => boolean; fn: () => void }> = [];
+
   async api(cmd: string, arg: string | undefined, _l?: EslListener): Promise<string> {
     const h = this.apiTable.get(cmd.toLowerCase());
     if (!h) return `-ERR ${cmd} Command not found!\n`; // api_exec (a02)
     return h(arg ?? '', this);
+  }
+
+  takeApiReplyHook(cmd: string, arg: string | undefined): (() => void) | undefined {
+    const i = this.apiReplyHooks.findIndex((k) => k.match(cmd.toLowerCase(), arg ?? ''));
+    return i >= 0 ? this.apiReplyHooks.splice(i, 1)[0]!.fn : undefined;
   }
 
   /** bgapi jobs by Job-UUID, settled once their BACKGROUND_JOB has been fired (for tests) */

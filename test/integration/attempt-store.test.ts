@@ -359,6 +359,21 @@ describe('attempt store', () => {
       assert.equal(r2.attemptNo, 2);
     });
 
+    it('the agent hangs up after the dial was claimed but before it was sent: the try is given back', async () => {
+      await login(t.db, 'al');
+      const e = await addCallback(t.db, 'cb', '0671234577', { maxAttempts: 1 });
+      const r = await reserve('cb');
+      await store.markRinging(r.attemptId, OWNER);
+      await store.markAgentAnswered(r.attemptId, 'al', r.agents[0]!.legUuid, OWNER);
+      await store.markCustomerDialing(r.attemptId, OWNER);
+      assert.equal((await entryRow(t.db, e.id)).attempts, 1, 'the claim counts the try');
+      await store.end(r.attemptId, 'agent_failed', 'NORMAL_CLEARING', { owner: OWNER, dialNotSent: true });
+      const entry = await entryRow(t.db, e.id);
+      assert.equal(entry.status, 'callback_pending', 'its only try is still to come');
+      assert.equal(entry.attempts, 0);
+      await near(entry.next_attempt_at, 0, 'due now');
+    });
+
     it('a customer failure the worker did not announce still counts as a try', async () => {
       await login(t.db, 'al');
       const e = await addCallback(t.db, 'cb', '0671234511', { maxAttempts: 1 });

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { waitUntil } from '../helpers/controller-harness.js';
 import { startDispatchHarness, type DispatchHarness } from '../helpers/dispatch-harness.js';
 import type { SimChannel } from '../fakeswitch/index.js';
+import { addCallback } from '../helpers/dispatch-db.js';
+import { changeAgentStatus } from '../../controller/dispatch/agent-ops.js';
 
 const AGENTS = Array.from({ length: 20 }, (_, i) => `a${String(i).padStart(2, '0')}`);
 const YAML = `
@@ -84,6 +86,41 @@ test('unpaced, the switch refuses legs: switch_refused, no agent penalised, ever
       assert.equal(a.no_answer_count, 0, a.id);
       assert.ok(a.ready_at === null || a.ready_at.getTime() < Date.now() + 5_000, `${a.id} not delayed`);
     }
+  } finally {
+    await d.close();
+  }
+});
+
+test('the agent hangs up while the customer\'s dial waits for the pacer: nobody is dialled and the try is not used', { timeout: 30_000 }, async () => {
+  // A budget of 3 sessions a second: the agent's loopback leg takes 2, so the customer's (2
+  // more) waits for the window to slide; the agent hangs up 200 ms after answering, meanwhile.
+  const d = await startDispatchHarness(`
+queues:
+  - name: pcb
+    extension: "8710"
+    greeting: null
+    agentRingTimeoutSeconds: 20
+    wrapUpSeconds: 0
+    callback: { mode: on_request, dialTemplate: "loopback/cust-{number}", retry: { attempts: 1, delaySeconds: [1] }, numberRules: { minLength: 10, maxLength: 10, allow: ["0[0-9]{9}"] } }
+agents:
+  - { id: pa, contact: loopback/agent-pa, tiers: [{ queue: pcb }] }
+`, { nodeKeys: 'originateSessionsPerSecond: 3' });
+  try {
+    d.h.fs.defineEndpoint('loopback/agent-pa', { answerAfterMs: 5_000, hangupAfterMs: 20_000 });
+    d.h.fs.defineEndpoint(/^loopback\/cust-/, { answerAfterMs: 1_000 });
+    const e = await addCallback(d.h.db.db, 'pcb', '0671239001', { maxAttempts: 1 });
+    await d.login('pa');
+    const first = await waitUntil('the first attempt ended', async () =>
+      d.h.db.db.selectFrom('callback_attempts').selectAll().where('entry_id', '=', e.id).where('ended_at', 'is not', null).executeTakeFirst(), 10_000);
+    await changeAgentStatus(d.h.db.db, 'pa', 'logout');
+    assert.equal(first.result, 'agent_failed');
+    assert.equal(first.customer_answered_at, null);
+    await waitUntil('no attempt open', async () =>
+      (await d.h.db.db.selectFrom('callback_attempts').select('id').where('entry_id', '=', e.id).where('ended_at', 'is', null).execute()).length === 0, 10_000);
+    const row = await d.h.db.db.selectFrom('queue_entries').selectAll().where('id', '=', e.id).executeTakeFirstOrThrow();
+    assert.equal(d.h.fs.channels().filter((c) => c.name.startsWith('loopback/cust-')).length, 0, 'the customer was never dialled');
+    assert.equal(row.attempts, 0, 'no try used: a counted try is a dial that went out');
+    assert.equal(row.status, 'callback_pending', 'its only try is still to come');
   } finally {
     await d.close();
   }

@@ -21,6 +21,7 @@ import { customerOriginate } from '../../controller/dispatch/callback-connect.js
 import { runConnect } from '../../controller/dispatch/connect-job.js';
 import { reconcile, type ReconcileDeps } from '../../controller/dispatch/reconciler.js';
 import { DEFAULT_TIMING } from '../../controller/dispatch/connect-deps.js';
+import { RINGBACK } from '../../controller/dispatch/agent-audio.js';
 import type { ReservedAttempt } from '../../controller/dispatch/types.js';
 import type { SimChannel } from '../fakeswitch/index.js';
 import { watchLegs } from '../helpers/sim-watch.js';
@@ -139,6 +140,31 @@ test('a worker died while the agent rang: the re-run takes the ring over, the ag
   caller.hangup();
   await leg.ended;
   await deps.store.end(a.attemptId, 'connected', 'NORMAL_CLEARING'); // what the call-end listener does (none runs here)
+  await logout('ann');
+});
+
+test('a worker died while the agent rang, who answers while the re-run looks at the leg: the answer is not missed, the caller is bridged', async () => {
+  await logout('ann', 'ben', 'cid');
+  h.fs.defineEndpoint('loopback/agent-ann', { noAnswer: true });
+  const { caller, a } = await reservedLive('8400', 'ann');
+  await deps.store.markRinging(a.attemptId, DEAD);
+  const job = nodes.client('fs1').bgapi(agentOriginateCommand(a.agents, { callerIdName: null, callerIdNumber: null, attemptId: a.attemptId }), { timeoutMs: 10_000 });
+  const leg = await waitChannel(a.agents[0]!.legUuid);
+  // CHANNEL_ANSWER in the same TCP write as the reply that says the leg still rings.
+  let looked = false;
+  h.fs.beforeApiReply((cmd, arg) => cmd === 'uuid_getvar' && arg === `${leg.uuid} endpoint_disposition`, () => {
+    looked = true;
+    leg.pickUp!();
+  });
+  const run = runConnect(deps, a.attemptId);
+  const bridge = await caller.waitForEvent('CHANNEL_BRIDGE', undefined, 5000, { includePast: true });
+  assert.ok(looked, 'the re-run looked at the ringing leg');
+  assert.equal(bridge.get('Bridge-B-Unique-ID'), leg.uuid);
+  assert.deepEqual(await run, { kind: 'bridged' });
+  assert.match((await job).trim(), /^\+OK /);
+  caller.hangup();
+  await leg.ended;
+  await deps.store.end(a.attemptId, 'connected', 'NORMAL_CLEARING');
   await logout('ann');
 });
 
@@ -304,6 +330,52 @@ test('a callback whose worker died while the customer rang: the re-run watches t
   customer.hangup();
   await agentChannel.ended;
   await deps.store.end(a.attemptId, 'connected', 'NORMAL_CLEARING'); // what the call-end listener does (none runs here)
+  await logout('cid');
+});
+
+test('a callback whose worker died while the customer rang, who answers while the re-run looks at the leg: the answer is not missed, the call is bridged', async () => {
+  const { row, a, agentChannel, customer } = await diedWhileCustomerRang('0509990003');
+  // The re-run asks whether the leg has answered; it has not, but CHANNEL_ANSWER comes in the
+  // same TCP write as the reply (`_undef_`): a watch set up only after the reply misses it.
+  let looked = false;
+  h.fs.beforeApiReply((cmd, arg) => cmd === 'uuid_getvar' && arg === `${customer.uuid} endpoint_disposition`, () => {
+    looked = true;
+    customer.pickUp!();
+  });
+  const run = runConnect(deps, a.attemptId);
+  const bridge = await agentChannel.waitForEvent('CHANNEL_BRIDGE', undefined, 5000, { includePast: true });
+  assert.ok(looked, 'the re-run looked at the ringing leg');
+  assert.equal(bridge.get('Bridge-B-Unique-ID'), customer.uuid);
+  assert.deepEqual(await run, { kind: 'bridged' });
+  const after = await entry(h, row.id);
+  assert.equal(after.status, 'connected');
+  assert.equal(after.attempts, 1);
+  customer.hangup();
+  await agentChannel.ended;
+  await deps.store.end(a.attemptId, 'connected', 'NORMAL_CLEARING');
+  await logout('cid');
+});
+
+test('a callback whose worker died while the customer rang and the agent heard its ringback: the re-run stops that tone, and nothing plays inside the call', { timeout: 20_000 }, async () => {
+  const { row, a, agentChannel, customer } = await diedWhileCustomerRang('0509990004');
+  // The dead run's ringback (after its whisper), looping on the agent when it died.
+  const began = agentChannel.waitForEvent('CHANNEL_EXECUTE', (x) => x.get('Application-Data') === RINGBACK, 2000);
+  assert.match(await nodes.client('fs1').api(`uuid_broadcast ${agentChannel.uuid} ${RINGBACK} aleg`), /^\+OK/);
+  await began;
+  const run = runConnect(deps, a.attemptId);
+  await waitUntil('the adopter took the attempt', async () => (await attemptRow(a.attemptId)).owner_key === ADOPTER);
+  customer.pickUp!();
+  assert.deepEqual(await run, { kind: 'bridged' });
+  assert.equal((await entry(h, row.id)).status, 'connected');
+  customer.hangup();
+  await agentChannel.ended;
+  // From the bridge to the hangup the agent heard the customer only: no tone started (a tone
+  // queued behind the dead run's endless one would have started inside the call).
+  const events = agentChannel.history.map((x) => [x.get('Event-Name'), x.get('Application'), x.get('Application-Data')]);
+  const bridgedAt = events.findIndex(([n]) => n === 'CHANNEL_BRIDGE');
+  assert.ok(bridgedAt > 0);
+  assert.deepEqual(events.slice(bridgedAt).filter(([n, app]) => n === 'CHANNEL_EXECUTE' && app === 'playback'), [], 'no playback inside the call');
+  await deps.store.end(a.attemptId, 'connected', 'NORMAL_CLEARING');
   await logout('cid');
 });
 

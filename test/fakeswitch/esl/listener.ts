@@ -22,6 +22,8 @@ export interface ListenerHost {
   channel(uuid: string): Channel | undefined;
   /** runs an API command; resolves with its output */
   api(cmd: string, arg: string | undefined, listener: EslListener): Promise<string>;
+  /** a test hook for this api command's reply, taken (it runs once) */
+  takeApiReplyHook?(cmd: string, arg: string | undefined): (() => void) | undefined;
   /** runs a bgapi job and fires BACKGROUND_JOB */
   bgapi(cmd: string, arg: string | undefined, jobUuid: string, ownerUuid: string | undefined): void;
   newUuid(): string;
@@ -242,7 +244,19 @@ export class EslListener {
       this.#busy++;
       try {
         const out = await this.#host.api(name, arg, this);
-        this.#writer.write(apiResponse(out));
+        const hook = this.#host.takeApiReplyHook?.(name, arg);
+        if (hook) {
+          // What the hook fires happened while the command ran: FreeSWITCH's listener_run sends
+          // the events queued meanwhile right after the reply (mod_event_socket.c); here they
+          // share its TCP write, as a busy switch often delivers them.
+          hook();
+          this.#socket.cork();
+          this.#writer.write(apiResponse(out));
+          this.#flushNow();
+          this.#socket.uncork();
+        } else {
+          this.#writer.write(apiResponse(out));
+        }
       } finally {
         this.#busy--;
         this.#scheduleFlush();
