@@ -168,7 +168,7 @@ async function customerDialled(deps: ConnectDeps, plan: CallbackPlan, p: Attempt
       await killChannel(client, agentLeg, 'NORMAL_CLEARING').catch(() => false);
       return await finish(deps, id, 'customer_failed', 'INTERRUPTED');
     }
-    const ring = watchedRing(client, customer, p.customerAnsweredAt !== null, plan.ringSeconds * 1000 + RING_MARGIN_MS);
+    const ring = watchedRing(deps, client, customer, p.customerAnsweredAt !== null, plan.ringSeconds * 1000 + RING_MARGIN_MS);
     // The dead run may have left its ringback looping on the agent, or on a customer who had
     // answered (loops=-1): ours would queue behind it for ever and start inside the bridge.
     // `uuid_break <leg> all` stops it and flushes what is queued (mod_commands.c
@@ -185,15 +185,17 @@ async function customerDialled(deps: ConnectDeps, plan: CallbackPlan, p: Attempt
 }
 
 /** A customer leg whose originate job belongs to a dead run: its answer or hangup, from its own events. */
-function watchedRing(client: EslInboundClient, leg: ChannelWatch, answeredBefore: boolean, maxMs: number): CustomerRing {
+function watchedRing(deps: ConnectDeps, client: EslInboundClient, leg: ChannelWatch, answeredBefore: boolean, maxMs: number): CustomerRing {
   const answer = (async (): Promise<OriginateResult> => {
     if (answeredBefore) return { ok: true, uuid: leg.uuid };
     // The waiter first, then the look: an answer between the two is not missed (the watch
     // keeps no past events; dispose() ends the waiter when the look already says answered).
     const next = leg.next((e) => e.name === 'CHANNEL_ANSWER' || e.name === 'CHANNEL_HANGUP' || e.name === 'CHANNEL_HANGUP_COMPLETE', maxMs);
-    if (await isAnswered(client, leg.uuid)) return { ok: true, uuid: leg.uuid };
-    const ev = await next;
-    if (ev?.name === 'CHANNEL_ANSWER') return { ok: true, uuid: leg.uuid };
+    const ev = (await isAnswered(client, leg.uuid)) ? 'answered' : await next;
+    if (ev === 'answered' || ev?.name === 'CHANNEL_ANSWER') {
+      await untilRunningItsApp(deps, client, leg.uuid);
+      return { ok: true, uuid: leg.uuid };
+    }
     if (ev || leg.isGone) return { ok: false, cause: ev?.header('Hangup-Cause') ?? leg.hangupCause ?? 'UNKNOWN' };
     // Rang beyond its originate_timeout: end it ourselves.
     await killChannel(client, leg.uuid, 'NO_ANSWER').catch(() => false);
@@ -202,11 +204,40 @@ function watchedRing(client: EslInboundClient, leg: ChannelWatch, answeredBefore
   return { answer, pending: Promise.resolve() };
 }
 
+/** How long an answered leg's originate may take to return and start its app (seen: ~20 ms). */
+const APP_START_MAX_MS = 5000;
+
+/**
+ * Waits until an answered leg of a dead run's originate runs its app (`&park()`). Until then
+ * the originate is still going: its thread consumes the leg's queued private events (the
+ * `switch_ivr_parse_all_events(peer)` of switch_ivr_originate.c while the peer is not parked),
+ * so a uuid_broadcast sent then can be lost — on 1.10.12, 2 of 12 sent on CHANNEL_ANSWER, none
+ * of 30 sent after CHANNEL_PARK — and a uuid_bridge would race the park about to start.
+ * `current_application` is `_undef_` until the app runs.
+ */
+async function untilRunningItsApp(deps: ConnectDeps, client: EslInboundClient, leg: string): Promise<void> {
+  const watch = new ChannelWatch(client, leg);
+  try {
+    const started = watch.next((e) => e.name === 'CHANNEL_EXECUTE' || e.name === 'CHANNEL_PARK', APP_START_MAX_MS);
+    const app = (await api(client, `uuid_getvar ${assertUuid(leg)} current_application`).catch(() => '')).trim();
+    if (app !== '' && app !== '_undef_') return;
+    if (!(await started) && !watch.isGone) deps.log.warn('an answered leg did not start its app in time: carrying on', { leg });
+  } finally {
+    watch.dispose();
+  }
+}
+
 /**
  * The ring of legs sent by a run that stopped: the first that has answered (or answers) wins;
  * when every one has ended, the cause of the first one (as originate reports for ring-all, d04c).
  */
 async function ringOutcome(deps: ConnectDeps, client: EslInboundClient, legs: readonly string[], maxMs: number): Promise<OriginateResult> {
+  const r = await firstAnswer(deps, client, legs, maxMs);
+  if (r.ok) await untilRunningItsApp(deps, client, r.uuid);
+  return r;
+}
+
+async function firstAnswer(deps: ConnectDeps, client: EslInboundClient, legs: readonly string[], maxMs: number): Promise<OriginateResult> {
   const watches = legs.map((u) => new ChannelWatch(client, u));
   try {
     // The waiters first, then the look at each leg: an answer in between is not missed.

@@ -162,6 +162,9 @@ export class SwitchCore implements Core, ListenerHost, ApiEnv {
     return undefined;
   }
 
+  /** Simulated ms from an originated leg's answer to its originate returning (~20 ms seen on 1.10.12). */
+  originateReturnMs = 20;
+
   /** Test hooks run once after a matching api command has its reply and before it is sent (FakeSwitch.beforeApiReply). */
   readonly apiReplyHooks: Array<{ match: (cmd: string, arg: string) => boolean; fn: () => void }> = [];
 

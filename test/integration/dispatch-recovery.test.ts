@@ -168,6 +168,37 @@ test('a worker died while the agent rang, who answers while the re-run looks at 
   await logout('ann');
 });
 
+test('a callback whose worker died while the agent rang: the agent answers, hears the whisper (sent once the leg runs its park), the customer is bridged', { timeout: 20_000 }, async () => {
+  const { row, a } = await reservedCallback('0509990005');
+  h.fs.defineEndpoint('loopback/agent-cid', { noAnswer: true });
+  h.fs.defineEndpoint('loopback/cust-0509990005', { answerAfterMs: 100 });
+  // The answer comes well before the dead run's originate returns (about 50 ms here).
+  h.fs.core.originateReturnMs = 5_000;
+  try {
+    await deps.store.markRinging(a.attemptId, DEAD);
+    const job = nodes.client('fs1').bgapi(agentOriginateCommand(a.agents, { callerIdName: 'callback', callerIdNumber: '0509990005', attemptId: a.attemptId }), { timeoutMs: 10_000 });
+    const leg = await waitChannel(a.agents[0]!.legUuid);
+    const run = runConnect(deps, a.attemptId);
+    await waitUntil('the adopter took the attempt', async () => (await attemptRow(a.attemptId)).owner_key === ADOPTER);
+    // The agent answers while the dead run's originate is still going: the adopter sees the
+    // answer first and must not whisper into the originate (the broadcast would be lost).
+    leg.pickUp!();
+    assert.deepEqual(await run, { kind: 'bridged' });
+    assert.match((await job).trim(), /^\+OK /);
+    const whisper = leg.appLog.find((x) => x.app === 'playback' && x.arg.includes('agent-callback-queue'));
+    assert.equal(whisper?.response, 'FILE PLAYED', 'the agent heard the whisper');
+    assert.equal((await entry(h, row.id)).status, 'connected');
+    const customer = h.fs.channels().find((c) => c.name.startsWith('loopback/cust-0509990005'))!;
+    customer.hangup();
+    await leg.ended;
+    await deps.store.end(a.attemptId, 'connected', 'NORMAL_CLEARING');
+  } finally {
+    h.fs.core.originateReturnMs = 20;
+    h.fs.defineEndpoint('loopback/agent-cid', { answerAfterMs: 100 });
+    await logout('cid');
+  }
+});
+
 test('a worker died while the agent rang, and nobody answers: the ring ends by itself and the caller is back at the same place', async () => {
   const { caller, a } = await reservedLive('8400', 'ann');
   await deps.store.markRinging(a.attemptId, DEAD);

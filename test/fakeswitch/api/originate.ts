@@ -64,6 +64,7 @@ function startLeg(core: SwitchCore, leg: DialLeg, o: { cidName: string; cidNum: 
     party: script,
   });
   core.channels.set(uuid, ch);
+  ch.originating = true;
   core.sessionsSinceStartup++;
   let settle!: (r: { answered: boolean; cause: string }) => void;
   const done = new Promise<{ answered: boolean; cause: string }>((r) => (settle = r));
@@ -132,6 +133,11 @@ export async function originateLegs(
       for (const r of runs) if (r !== winner) r.cancel('LOSE_RACE'); // d04a: losers LOSE_RACE before the result
       causes.push([winner.channel.uuid, 'NONE']);
       armParty(winner.channel);
+      // The originate returns a moment after the answer (on 1.10.12 park began ~20 ms after
+      // CHANNEL_ANSWER); until then the leg is `originating`. Simulated time, like the rest; a
+      // test of that window makes it longer (core.originateReturnMs).
+      await new Promise((r) => core.clock.after(core.originateReturnMs, () => r(undefined)));
+      winner.channel.originating = false;
       return { ok: true, leg: winner.channel, causes };
     }
     const results = await Promise.all(runs.map((r) => r.done));

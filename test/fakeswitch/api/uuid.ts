@@ -99,6 +99,12 @@ export const uuidApis: Record<string, ApiHandler> = {
     if (!ch) return '-ERR invalid uuid\n';
     // d03: switch_ivr_broadcast queues `execute playback` with event-lock (it runs nested in park)
     const [app, appArg] = path.includes('::') ? (path.split('::', 2) as [string, string]) : ['playback', path];
+    // An answered leg whose originate has not returned: the originate thread consumes its
+    // queued private events (switch_ivr_originate.c parses them while the peer is not parked)
+    // and the playback never starts. On 1.10.12 a broadcast sent on CHANNEL_ANSWER was lost 2
+    // times in 12 (none of 30 sent after CHANNEL_PARK); here always, so a client that does not
+    // wait for the leg's app is caught.
+    if (ch.originating && ch.answered) return '+OK Message sent\n';
     env.defer(() => ch.executor.enqueue({ command: 'execute', app, arg: appArg, eventLock: true }));
     return '+OK Message sent\n';
   },

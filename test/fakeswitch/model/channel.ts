@@ -235,6 +235,11 @@ export class Channel {
    * Set by the originate machinery for its legs; undefined otherwise.
    */
   pickUp: (() => void) | undefined;
+  /**
+   * An originated leg whose originate has not returned yet (api/originate.ts): the originate
+   * thread still polls it and consumes what is queued to it (uuid_broadcast is lost then).
+   */
+  originating = false;
 
   /**
    * Hangs the channel up (switch_channel_perform_hangup): CHANNEL_HANGUP, the running apps complete top to bottom
