@@ -6,6 +6,7 @@
 //   npm run bench:realswitch -- crash [runs]      worker kill -9 while an agent rings for a callback
 //   npm run bench:realswitch -- burst [rates…]    callers arriving R a second for 5 s
 //   npm run bench:realswitch -- login [agents…]   N agents logging in together, paced and not
+//   npm run bench:realswitch -- talk [callers] [agents]   callers served by agents who hang up after 3 s (8a under load)
 //
 // Prints one line per run and a summary; nothing here asserts (the tests do).
 import { findFreeswitch } from '../realswitch/lab/fs-install.js';
@@ -184,11 +185,42 @@ async function login(counts: number[]): Promise<void> {
   });
 }
 
+/**
+ * Issue 8a under load, as it was found: `callers` arriving 10 a second, `agents` logged in who
+ * answer at once and hang up after 3 s. Every call must end with its conversation: one entry a
+ * caller, no fallback pass, no `Socket Error!`, no error line.
+ */
+async function talk(callerCount: number, agentCount: number): Promise<void> {
+  const yaml = LOAD_QUEUE(agentCount).replaceAll('loopback/agent-answer-', 'loopback/agent-hangup3-');
+  // the switch's throttle out of the way: the callers are the bench's own load, not the product's
+  await withLab(10_000, async (lab) => {
+    const s = await Stack.start(lab.env, { yaml });
+    try {
+      const sampler = new ProcSampler({ freeswitch: lab.env.pid, controller: s.controller.pid, worker: s.worker.pid, callers: process.pid }).start();
+      await s.login(...Array.from({ length: agentCount }, (_, i) => `a${i}`));
+      const t0 = Date.now();
+      const { callers, failed } = await arrive(s, callerCount, 10);
+      const ended = await Promise.all(callers.map((c) => c.ended(120_000).then(() => true, () => false)));
+      const took = Date.now() - t0;
+      const entries = await s.entries();
+      const completed = entries.filter((e) => e.status === 'completed').length;
+      const perCaller = new Map<string, number>();
+      for (const e of entries) perCaller.set(e.caller_number ?? '', (perCaller.get(e.caller_number ?? '') ?? 0) + 1);
+      const most = Math.max(0, ...perCaller.values());
+      console.log(`| ${callerCount} callers, ${agentCount} agents (hang up after 3 s) | ${callers.length - ended.filter((x) => !x).length}/${callers.length} ended (${failed} not placed) | ${entries.length} entries, ${completed} completed, at most ${most} a caller | ${s.fallbackPasses().length} | ${s.switchErrors().length} | ${s.problems(['error']).length} | ${took} ms | ${sampler.stop()} |`);
+    } finally {
+      await s.hangupAll(60_000).catch(() => undefined);
+      await s.close().catch((err: unknown) => console.log(`cleanup: ${(err as Error).message}`));
+    }
+  });
+}
+
 if (mode === 'crash') await crash(Number(rest[0] ?? 5));
+else if (mode === 'talk') await talk(Number(rest[0] ?? 120), Number(rest[1] ?? 30));
 else if (mode === 'burst') await burst(rest.length ? rest.map(Number) : [10, 20, 40, 60]);
 else if (mode === 'login') await login(rest.length ? rest.map(Number) : [30, 60]);
 else {
-  console.log('usage: realswitch-bench.ts crash [runs] | burst [rates…] | login [agents…]');
+  console.log('usage: realswitch-bench.ts crash [runs] | burst [rates…] | login [agents…] | talk [callers] [agents]');
   process.exit(2);
 }
 process.exit(0);
