@@ -61,10 +61,7 @@ async function crashRun(lab: OwnedLab, other: boolean): Promise<{ takeover: numb
   try {
     if (other) await s.addWorker();
     const number = `0501${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
-    const entry = await s.db.db.insertInto('queue_entries').values({
-      queue_id: 'cbq', kind: 'callback', status: 'callback_pending', callback_number: number, caller_number: number, fs_node: 'fs1',
-      max_attempts: 3, next_attempt_at: new Date(), expires_at: new Date(Date.now() + 3600_000), callback_requested_at: new Date(),
-    }).returning('id').executeTakeFirstOrThrow();
+    const entry = { id: await s.addCallback('cbq', number) };
     await s.login('slow');
     const rung = await s.until('ringing', async () => (await s.attempts(entry.id)).find((a) => a.owner_key !== null));
     const leg = rung.offered[0]!.legUuid;

@@ -113,6 +113,28 @@ async function reservedCallback(number: string): Promise<{ row: { id: string }; 
   return { row, a };
 }
 
+/** The dead worker's steps up to the ring: rang_at under its lease key, then the agent originate, left running. */
+async function diedWhileAgentRang(a: ReservedAttempt, cid: { callerIdName: string | null; callerIdNumber: string | null } = { callerIdName: null, callerIdNumber: null }) {
+  await deps.store.markRinging(a.attemptId, DEAD);
+  const job = nodes.client('fs1').bgapi(agentOriginateCommand(a.agents, { ...cid, attemptId: a.attemptId }), { timeoutMs: 10_000 });
+  const leg = await waitChannel(a.agents[0]!.legUuid);
+  return { job, leg };
+}
+
+/**
+ * Answers a ringing leg when the re-run asks whether it has (`uuid_getvar <leg>
+ * endpoint_disposition`): the reply says `_undef_` and CHANNEL_ANSWER comes in the same TCP
+ * write, so a watch set up only after the reply misses it. Returns whether the look came.
+ */
+function answerWhenLookedAt(leg: SimChannel): () => boolean {
+  let looked = false;
+  h.fs.beforeApiReply((cmd, arg) => cmd === 'uuid_getvar' && arg === `${leg.uuid} endpoint_disposition`, () => {
+    looked = true;
+    leg.pickUp!();
+  });
+  return () => looked;
+}
+
 async function logout(...ids: string[]): Promise<void> {
   for (const id of ids) await changeAgentStatus(h.db.db, id, 'logout');
 }
@@ -121,10 +143,7 @@ test('a worker died while the agent rang: the re-run takes the ring over, the ag
   await logout('ann', 'ben', 'cid');
   h.fs.defineEndpoint('loopback/agent-ann', { noAnswer: true });
   const { caller, a } = await reservedLive('8400', 'ann');
-  // The dead worker's steps: rang_at under its lease key, then the originate.
-  await deps.store.markRinging(a.attemptId, DEAD);
-  const job = nodes.client('fs1').bgapi(agentOriginateCommand(a.agents, { callerIdName: null, callerIdNumber: null, attemptId: a.attemptId }), { timeoutMs: 10_000 });
-  const leg = await waitChannel(a.agents[0]!.legUuid);
+  const { job, leg } = await diedWhileAgentRang(a);
 
   const run = runConnect(deps, a.attemptId);
   // The agent picks up while the new run watches (the dead run's originate goes on in the switch).
@@ -147,18 +166,11 @@ test('a worker died while the agent rang, who answers while the re-run looks at 
   await logout('ann', 'ben', 'cid');
   h.fs.defineEndpoint('loopback/agent-ann', { noAnswer: true });
   const { caller, a } = await reservedLive('8400', 'ann');
-  await deps.store.markRinging(a.attemptId, DEAD);
-  const job = nodes.client('fs1').bgapi(agentOriginateCommand(a.agents, { callerIdName: null, callerIdNumber: null, attemptId: a.attemptId }), { timeoutMs: 10_000 });
-  const leg = await waitChannel(a.agents[0]!.legUuid);
-  // CHANNEL_ANSWER in the same TCP write as the reply that says the leg still rings.
-  let looked = false;
-  h.fs.beforeApiReply((cmd, arg) => cmd === 'uuid_getvar' && arg === `${leg.uuid} endpoint_disposition`, () => {
-    looked = true;
-    leg.pickUp!();
-  });
+  const { job, leg } = await diedWhileAgentRang(a);
+  const looked = answerWhenLookedAt(leg);
   const run = runConnect(deps, a.attemptId);
   const bridge = await caller.waitForEvent('CHANNEL_BRIDGE', undefined, 5000, { includePast: true });
-  assert.ok(looked, 'the re-run looked at the ringing leg');
+  assert.ok(looked(), 'the re-run looked at the ringing leg');
   assert.equal(bridge.get('Bridge-B-Unique-ID'), leg.uuid);
   assert.deepEqual(await run, { kind: 'bridged' });
   assert.match((await job).trim(), /^\+OK /);
@@ -175,9 +187,7 @@ test('a callback whose worker died while the agent rang: the agent answers, hear
   // The answer comes well before the dead run's originate returns (about 50 ms here).
   h.fs.core.originateReturnMs = 5_000;
   try {
-    await deps.store.markRinging(a.attemptId, DEAD);
-    const job = nodes.client('fs1').bgapi(agentOriginateCommand(a.agents, { callerIdName: 'callback', callerIdNumber: '0509990005', attemptId: a.attemptId }), { timeoutMs: 10_000 });
-    const leg = await waitChannel(a.agents[0]!.legUuid);
+    const { job, leg } = await diedWhileAgentRang(a, { callerIdName: 'callback', callerIdNumber: '0509990005' });
     const run = runConnect(deps, a.attemptId);
     await waitUntil('the adopter took the attempt', async () => (await attemptRow(a.attemptId)).owner_key === ADOPTER);
     // The agent answers while the dead run's originate is still going: the adopter sees the
@@ -201,9 +211,7 @@ test('a callback whose worker died while the agent rang: the agent answers, hear
 
 test('a worker died while the agent rang, and nobody answers: the ring ends by itself and the caller is back at the same place', async () => {
   const { caller, a } = await reservedLive('8400', 'ann');
-  await deps.store.markRinging(a.attemptId, DEAD);
-  const job = nodes.client('fs1').bgapi(agentOriginateCommand(a.agents, { callerIdName: null, callerIdNumber: null, attemptId: a.attemptId }), { timeoutMs: 10_000 });
-  const leg = await waitChannel(a.agents[0]!.legUuid);
+  const { job, leg } = await diedWhileAgentRang(a);
   const before = await entry(h, a.entryId);
 
   const r = await runConnect(deps, a.attemptId);
@@ -366,16 +374,10 @@ test('a callback whose worker died while the customer rang: the re-run watches t
 
 test('a callback whose worker died while the customer rang, who answers while the re-run looks at the leg: the answer is not missed, the call is bridged', async () => {
   const { row, a, agentChannel, customer } = await diedWhileCustomerRang('0509990003');
-  // The re-run asks whether the leg has answered; it has not, but CHANNEL_ANSWER comes in the
-  // same TCP write as the reply (`_undef_`): a watch set up only after the reply misses it.
-  let looked = false;
-  h.fs.beforeApiReply((cmd, arg) => cmd === 'uuid_getvar' && arg === `${customer.uuid} endpoint_disposition`, () => {
-    looked = true;
-    customer.pickUp!();
-  });
+  const looked = answerWhenLookedAt(customer);
   const run = runConnect(deps, a.attemptId);
   const bridge = await agentChannel.waitForEvent('CHANNEL_BRIDGE', undefined, 5000, { includePast: true });
-  assert.ok(looked, 'the re-run looked at the ringing leg');
+  assert.ok(looked(), 'the re-run looked at the ringing leg');
   assert.equal(bridge.get('Bridge-B-Unique-ID'), customer.uuid);
   assert.deepEqual(await run, { kind: 'bridged' });
   const after = await entry(h, row.id);

@@ -35,13 +35,7 @@ agents:
 `;
 
 /** A callback as the controller commits one (the menu is tested in its own test below). */
-async function addCallback(s: Stack, number: string): Promise<string> {
-  const row = await s.db.db.insertInto('queue_entries').values({
-    queue_id: 'cbq', kind: 'callback', status: 'callback_pending', callback_number: number, caller_number: number, fs_node: 'fs1',
-    max_attempts: 2, next_attempt_at: new Date(), expires_at: new Date(Date.now() + 3600_000), callback_requested_at: new Date(),
-  }).returning('id').executeTakeFirstOrThrow();
-  return row.id;
-}
+const addCallback = (s: Stack, number: string): Promise<string> => s.addCallback('cbq', number, 2);
 
 async function endedAttempt(s: Stack, entryId: string) {
   return s.until('the attempt ended', async () => (await s.attempts(entryId)).find((a) => a.ended_at !== null), 40_000);

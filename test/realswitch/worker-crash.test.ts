@@ -49,10 +49,7 @@ describe('real switch: a worker killed while the agent rings', labSkip, () => {
   test('callback: the other worker takes the attempt over, the agent answers after the crash, the customer is dialled once and bridged', async (t) => {
     const s = await stackFor(t, { yaml: QUEUES });
     await s.addWorker();
-    const entry = await s.db.db.insertInto('queue_entries').values({
-      queue_id: 'cbq', kind: 'callback', status: 'callback_pending', callback_number: '0501000002', caller_number: '0501000002', fs_node: 'fs1',
-      max_attempts: 3, next_attempt_at: new Date(), expires_at: new Date(Date.now() + 3600_000), callback_requested_at: new Date(),
-    }).returning('id').executeTakeFirstOrThrow();
+    const entry = { id: await s.addCallback('cbq', '0501000002') };
     await s.login('slowcb');
     const rung = await s.until('the agent ringing', async () => (await s.attempts(entry.id)).find((a) => a.rang_at !== null && a.owner_key !== null));
     const agentLeg = rung.offered[0]!.legUuid;
@@ -79,10 +76,7 @@ describe('real switch: a worker killed while the agent rings', labSkip, () => {
   test('callback: killed while the agent hears ringback (the customer rings), the other worker bridges the customer; no tone plays inside the call', async (t) => {
     const s = await stackFor(t, { yaml: QUEUES });
     await s.addWorker();
-    const entry = await s.db.db.insertInto('queue_entries').values({
-      queue_id: 'cbq', kind: 'callback', status: 'callback_pending', callback_number: '0504800003', caller_number: '0504800003', fs_node: 'fs1',
-      max_attempts: 3, next_attempt_at: new Date(), expires_at: new Date(Date.now() + 3600_000), callback_requested_at: new Date(),
-    }).returning('id').executeTakeFirstOrThrow();
+    const entry = { id: await s.addCallback('cbq', '0504800003') };
     await s.login('toned');
     const dialling = await s.until('the customer dialled', async () => (await s.attempts(entry.id)).find((a) => a.agent_answered_at !== null && a.owner_key !== null));
     const agentLeg = dialling.agent_leg_uuid!;

@@ -123,6 +123,15 @@ export class Stack {
     return this.db.db.selectFrom('queue_entries').selectAll().orderBy('id').execute();
   }
 
+  /** A callback due now in `queue` to `number` (as the controller commits one); its entry id. */
+  async addCallback(queue: string, number: string, maxAttempts = 3): Promise<string> {
+    const row = await this.db.db.insertInto('queue_entries').values({
+      queue_id: queue, kind: 'callback', status: 'callback_pending', callback_number: number, caller_number: number, fs_node: 'fs1',
+      max_attempts: maxAttempts, next_attempt_at: new Date(), expires_at: new Date(Date.now() + 3600_000), callback_requested_at: new Date(),
+    }).returning('id').executeTakeFirstOrThrow();
+    return row.id;
+  }
+
   attempts(entryId?: string) {
     let q = this.db.db.selectFrom('callback_attempts').selectAll().orderBy('id');
     if (entryId !== undefined) q = q.where('entry_id', '=', entryId);
