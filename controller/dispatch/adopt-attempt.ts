@@ -172,7 +172,8 @@ async function customerDialled(deps: ConnectDeps, plan: CallbackPlan, p: Attempt
     // The dead run may have left its ringback looping on the agent, or on a customer who had
     // answered (loops=-1): ours would queue behind it for ever and start inside the bridge.
     // `uuid_break <leg> all` stops it and flushes what is queued (mod_commands.c
-    // break_function); then ours is the only one.
+    // break_function); then ours is the only one. (A whisper the dead run was still playing is
+    // cut short by it: the agent has heard its start, and the call goes on.)
     const quiet = Promise.all([
       breakAudio(client, agentLeg),
       p.customerAnsweredAt !== null ? breakAudio(client, plan.customerLeg) : undefined,
