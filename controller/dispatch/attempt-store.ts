@@ -100,7 +100,7 @@ export class PgAttemptStore implements AttemptStore {
         return true;
       }
       // Not moved: dialling already (a repeat), or the callback was cancelled meanwhile (ops:
-      // callback-ops.ts), and then nobody is dialled.
+      // service/callback-ops.ts), and then nobody is dialled.
       const entry = await tx.selectFrom('queue_entries').select('status').where('id', '=', att.entry_id).executeTakeFirstOrThrow();
       return entry.status === 'callback_dialing';
     });

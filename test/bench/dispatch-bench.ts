@@ -50,7 +50,7 @@ import { spawnWorker, killAllDaemons, type Daemon } from '../helpers/daemons.js'
 import { createDb, migrateToLatest } from '../../controller/db/index.js';
 import { syncConfig } from '../../controller/db/config-sync.js';
 import { parseConfig } from '../../controller/config/index.js';
-import { changeAgentStatus } from '../../controller/dispatch/agent-ops.js';
+import { changeAgentStatus } from '../../controller/service/agent-ops.js';
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1000);
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 200);

@@ -9,7 +9,7 @@ import { startHarness, type Harness } from './controller-harness.js';
 import { Secrets, type Config } from '../../controller/config/index.js';
 import type { SimChannel } from '../fakeswitch/index.js';
 import { startWorker, type DispatchWorker, type WorkerOptions } from '../../controller/dispatch/worker.js';
-import { changeAgentStatus } from '../../controller/dispatch/agent-ops.js';
+import { changeAgentStatus } from '../../controller/service/agent-ops.js';
 import type { LogLine } from './controller-harness.js';
 import type { CallEntryStore } from '../../controller/callflow/ports.js';
 

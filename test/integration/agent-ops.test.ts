@@ -5,8 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { qcbInProcess } from '../helpers/qcb-in-process.js';
-import { changeAgentStatus, listAgents } from '../../controller/dispatch/agent-ops.js';
-import { AgentOpError } from '../../controller/dispatch/agent-op-error.js';
+import { changeAgentStatus, listAgents } from '../../controller/service/agent-ops.js';
+import { AgentOpError } from '../../controller/service/agent-op-error.js';
 import { addLive, agentRow, CALLBACK, startDispatchDb, type DispatchDb } from '../helpers/dispatch-db.js';
 
 const YAML = `

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { matchAndReserve } from '../../controller/dispatch/matcher.js';
 import { PgAttemptStore } from '../../controller/dispatch/attempt-store.js';
-import { changeAgentStatus } from '../../controller/dispatch/agent-ops.js';
+import { changeAgentStatus } from '../../controller/service/agent-ops.js';
 import type { AttemptOutcome, ReservedAttempt } from '../../controller/dispatch/types.js';
 import {
   addCallback, addLive, agentRow, CALLBACK, entryRow, eventsOf, login, resetFloor, secondsFromNow, startDispatchDb, type DispatchDb,

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { waitForApp, entry, waitUntil, PROMPTS_DIR } from '../helpers/controller-harness.js';
 import { startDispatchHarness, attemptWhere, attemptsOf, agentRow, type DispatchHarness } from '../helpers/dispatch-harness.js';
 import { agentLegUuid, customerLegUuid } from '../../controller/dispatch/leg-uuid.js';
-import { changeAgentStatus } from '../../controller/dispatch/agent-ops.js';
+import { changeAgentStatus } from '../../controller/service/agent-ops.js';
 import type { SimChannel } from '../fakeswitch/index.js';
 
 const RULES = `numberRules: { minLength: 10, maxLength: 10, allow: ["0[0-9]{9}"] }`;

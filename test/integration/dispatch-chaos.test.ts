@@ -26,7 +26,7 @@ import { createTestDatabase } from '../helpers/database.js';
 import { createDb, migrateToLatest, type Database } from '../../controller/db/index.js';
 import type { EntryStatus } from '../../controller/db/types.js';
 import { parseConfig } from '../../controller/config/index.js';
-import { changeAgentStatus } from '../../controller/dispatch/agent-ops.js';
+import { changeAgentStatus } from '../../controller/service/agent-ops.js';
 import { startWorker } from '../../controller/dispatch/worker.js';
 import { silentLogger } from '../../controller/log/logger.js';
 import type { ReconcileReport } from '../../controller/dispatch/reconciler.js';

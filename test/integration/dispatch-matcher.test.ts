@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { matchAndReserve, eligibleHead } from '../../controller/dispatch/matcher.js';
 import { PgAttemptStore } from '../../controller/dispatch/attempt-store.js';
-import { changeAgentStatus } from '../../controller/dispatch/agent-ops.js';
+import { changeAgentStatus } from '../../controller/service/agent-ops.js';
 import { agentLegUuid, customerLegUuid } from '../../controller/dispatch/leg-uuid.js';
 import { DISPATCH_CHANNEL, listenForDispatch } from '../../controller/dispatch/notify.js';
 import { CALLER_NEWS_CHANNEL, parseEntryNews } from '../../controller/db/entry-news.js';

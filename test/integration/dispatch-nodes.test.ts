@@ -13,7 +13,7 @@ import { waitUntil } from '../helpers/controller-harness.js';
 import { createDb, migrateToLatest, type Db } from '../../controller/db/index.js';
 import { syncConfig } from '../../controller/db/config-sync.js';
 import { parseConfig, type Config } from '../../controller/config/index.js';
-import { changeAgentStatus } from '../../controller/dispatch/agent-ops.js';
+import { changeAgentStatus } from '../../controller/service/agent-ops.js';
 import { startWorker, type DispatchWorker } from '../../controller/dispatch/worker.js';
 import { silentLogger } from '../../controller/log/logger.js';
 

@@ -9,7 +9,7 @@ import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { entry, waitForApp, waitUntil } from '../helpers/controller-harness.js';
 import { startDispatchHarness, attemptWhere, entryFor, type DispatchHarness } from '../helpers/dispatch-harness.js';
-import { changeAgentStatus } from '../../controller/dispatch/agent-ops.js';
+import { changeAgentStatus } from '../../controller/service/agent-ops.js';
 import type { CallEntryStore } from '../../controller/callflow/ports.js';
 import type { SimChannel } from '../fakeswitch/index.js';
 

@@ -9,7 +9,7 @@ import { waitUntil } from '../helpers/controller-harness.js';
 import { startDispatchHarness, type DispatchHarness } from '../helpers/dispatch-harness.js';
 import type { SimChannel } from '../fakeswitch/index.js';
 import { addCallback } from '../helpers/dispatch-db.js';
-import { changeAgentStatus } from '../../controller/dispatch/agent-ops.js';
+import { changeAgentStatus } from '../../controller/service/agent-ops.js';
 
 const AGENTS = Array.from({ length: 20 }, (_, i) => `a${String(i).padStart(2, '0')}`);
 const YAML = `

@@ -15,7 +15,7 @@ import { PgAttemptStore } from '../../controller/dispatch/attempt-store.js';
 import { DispatchJobs } from '../../controller/dispatch/jobs.js';
 import { redisConnectionOptions } from '../../controller/dispatch/redis-options.js';
 import { matchAndReserve } from '../../controller/dispatch/matcher.js';
-import { changeAgentStatus } from '../../controller/dispatch/agent-ops.js';
+import { changeAgentStatus } from '../../controller/service/agent-ops.js';
 import { agentOriginateCommand } from '../../controller/dispatch/agent-ring.js';
 import { customerOriginate } from '../../controller/dispatch/callback-connect.js';
 import { runConnect } from '../../controller/dispatch/connect-job.js';
@@ -25,7 +25,7 @@ import { RINGBACK } from '../../controller/dispatch/agent-audio.js';
 import type { ReservedAttempt } from '../../controller/dispatch/types.js';
 import type { SimChannel } from '../fakeswitch/index.js';
 import { watchLegs } from '../helpers/sim-watch.js';
-import { cancelCallback } from '../../controller/dispatch/callback-ops.js';
+import { cancelCallback } from '../../controller/service/callback-ops.js';
 
 const YAML = `
 queues:

@@ -2,8 +2,8 @@
 // pause during a call takes effect after the call (the state column shows the call going on).
 import type { Command } from 'commander';
 import type { Env } from '../../config/index.js';
-import { AgentOpError } from '../../dispatch/agent-op-error.js';
-import { changeAgentStatus, listAgents, type AgentAction, type AgentSummary } from '../../dispatch/agent-ops.js';
+import { AgentOpError } from '../../service/agent-op-error.js';
+import { changeAgentStatus, listAgents, type AgentAction, type AgentSummary } from '../../service/agent-ops.js';
 import type { CliIo } from '../io.js';
 import { table, withDb } from '../db-command.js';
 

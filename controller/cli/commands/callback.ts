@@ -1,7 +1,7 @@
 // `qcb callback list|cancel`: callbacks by hand, against DATABASE_URL.
 import type { Command } from 'commander';
 import type { Env } from '../../config/index.js';
-import { CallbackOpError, cancelCallback, listCallbacks, type CallbackSummary } from '../../dispatch/callback-ops.js';
+import { CallbackOpError, cancelCallback, listCallbacks, type CallbackSummary } from '../../service/callback-ops.js';
 import type { CliIo } from '../io.js';
 import { table, withDb } from '../db-command.js';
 

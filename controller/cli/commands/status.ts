@@ -1,7 +1,7 @@
 // `qcb status`: the floor at a glance, against DATABASE_URL (controller/dispatch/floor-status.ts).
 import type { Command } from 'commander';
 import type { Env } from '../../config/index.js';
-import { floorStatus } from '../../dispatch/floor-status.js';
+import { floorStatus } from '../../service/floor-status.js';
 import type { CliIo } from '../io.js';
 import { table, withDb } from '../db-command.js';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDb, type Db } from '../../../controller/db/create-db.js';
 import { migrateToLatest } from '../../../controller/db/migrator.js';
-import { changeAgentStatus } from '../../../controller/dispatch/agent-ops.js';
+import { changeAgentStatus } from '../../../controller/service/agent-ops.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { freePort, spawnController, spawnQcbWorker, type Daemon } from '../../helpers/daemons.js';
 import { removePrefix } from '../../helpers/dispatch-harness.js';

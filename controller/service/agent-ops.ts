@@ -8,7 +8,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { AgentStatus, Database } from '../db/types.js';
 import { AgentOpError } from './agent-op-error.js';
-import { logEvents } from './rows.js';
+import { logEvents } from '../dispatch/rows.js';
 
 export type AgentAction = 'login' | 'logout' | 'pause' | 'resume';
 

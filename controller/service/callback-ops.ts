@@ -7,7 +7,7 @@
 // cancelled (the call is going on), nor a live caller (they are on the line: they hang up).
 import { sql, type Kysely } from 'kysely';
 import { ACTIVE_CALLBACK_STATUSES, type Database } from '../db/types.js';
-import { logEvents } from './rows.js';
+import { logEvents } from '../dispatch/rows.js';
 
 /**
  * The active callback statuses as SQL literals: the predicate of the partial index
