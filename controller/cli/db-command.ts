@@ -3,13 +3,14 @@
 // plain-text table they print.
 import { loadEnv, type Env } from '../config/index.js';
 import { createDb } from '../db/create-db.js';
+import { ServiceRefusal } from '../service/service-refusal.js';
 import { CliExit } from './io.js';
 
 type Db = ReturnType<typeof createDb>['db'];
 
 /**
- * Runs `run` with a database handle. Errors of the classes in `refusals` (the command's own
- * "cannot do that") exit 1 with their message; anything else exits 1 as "`what`: message".
+ * Runs `run` with a database handle. The service layer's refusals, and errors of the classes in
+ * `refusals` (the command's own "cannot do that"), exit 1 with their message; anything else exits 1 as "`what`: message".
  */
 export async function withDb<T>(
   env: Env | undefined, app: string, what: string, run: (db: Db) => Promise<T>, refusals: ReadonlyArray<new (...args: never[]) => Error> = [],
@@ -20,7 +21,7 @@ export async function withDb<T>(
     return await run(db);
   } catch (err) {
     if (err instanceof CliExit) throw err;
-    if (refusals.some((r) => err instanceof r)) throw new CliExit(1, (err as Error).message);
+    if (err instanceof ServiceRefusal || refusals.some((r) => err instanceof r)) throw new CliExit(1, (err as Error).message);
     throw new CliExit(1, `${what}: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
     await close().catch(() => undefined);

@@ -1,7 +1,6 @@
 // The `qcb` command line: one commander program, each command group in commands/. Commands
 // get their output sink and environment passed in, so tests run them in-process as well as
 // through the binary. An `env` left undefined means process.env, read by controller/config.
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, type Env } from '../config/index.js';
 import { registerAgent } from './commands/agent.js';
@@ -11,18 +10,10 @@ import { registerConfig } from './commands/config-check.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRun } from './commands/run.js';
 import { CliExit, consoleIo, type CliIo } from './io.js';
+import { packageVersion } from '../ops/version.js';
+import { registerController } from './commands/controller.js';
 
-// package.json sits two levels up from the source (controller/cli) and three from the build
-// (dist/controller/cli); take the first that is ours.
-function version(): string {
-  for (const up of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'fs-queue-callback' && pkg.version) return pkg.version;
-    } catch { /* try the next one */ }
-  }
-  return 'unknown';
-}
+const version = packageVersion;
 
 /** Builds the program; it throws instead of exiting (see runCli). */
 export function buildProgram(io: CliIo = consoleIo, env?: Env): Command {
@@ -38,6 +29,7 @@ export function buildProgram(io: CliIo = consoleIo, env?: Env): Command {
   registerAgent(program, io, env);
   registerCallback(program, io, env);
   registerStatus(program, io, env);
+  registerController(program, io, env);
   return program;
 }
 

@@ -29,6 +29,7 @@ export interface EnvConfig {
     readonly controller: number | undefined;
     readonly controllerHttp: number | undefined;
     readonly workerHttp: number | undefined;
+    readonly adminHttp: number | undefined;
   };
   readonly secrets: Secrets;
 }
@@ -75,6 +76,20 @@ function urlVar(env: Env, name: string, protocols: readonly string[], issues: Co
   return v;
 }
 
+/**
+ * QCB_API_TOKEN: the admin API's bearer token. Short tokens are refused (a guessable token on a
+ * service that makes phones ring is worse than none, which at least keeps it on loopback).
+ */
+function apiToken(env: Env, issues: ConfigIssue[]): string | undefined {
+  const v = read(env, 'QCB_API_TOKEN');
+  if (v === undefined) return undefined;
+  if (v.length < 16 || /\s/.test(v)) {
+    issues.push({ path: 'env.QCB_API_TOKEN', message: 'expected at least 16 characters without spaces (e.g. `openssl rand -hex 24`)' });
+    return undefined;
+  }
+  return v;
+}
+
 /** Parses the environment, collecting every problem instead of stopping at the first. */
 export function parseEnv(env: Env, need: readonly EnvNeed[] = []): { value: EnvConfig; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
@@ -102,8 +117,9 @@ export function parseEnv(env: Env, need: readonly EnvNeed[] = []): { value: EnvC
       controller: portVar(env, 'QCB_CONTROLLER_PORT', issues),
       controllerHttp: portVar(env, 'QCB_CONTROLLER_HTTP_PORT', issues),
       workerHttp: portVar(env, 'QCB_WORKER_HTTP_PORT', issues),
+      adminHttp: portVar(env, 'QCB_ADMIN_HTTP_PORT', issues),
     },
-    secrets: new Secrets({ databaseUrl, redisUrl, eslPassword: read(env, 'ESL_PASSWORD'), eslPasswordsByEnv }),
+    secrets: new Secrets({ databaseUrl, redisUrl, eslPassword: read(env, 'ESL_PASSWORD'), eslPasswordsByEnv, apiToken: apiToken(env, issues) }),
   };
   return { value, issues };
 }

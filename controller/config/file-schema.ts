@@ -46,6 +46,23 @@ const worker = z.strictObject({
   http: hostPort('127.0.0.1', 8086).prefault({}),
 });
 
+const admin = z.strictObject({
+  // /api/v1, the supervisor page, /health, /metrics. Beyond loopback only with QCB_API_TOKEN set
+  // (ops/run-admin.ts refuses to start otherwise).
+  http: hostPort('127.0.0.1', 8087).prefault({}),
+  // "Today" on the supervisor page's chart; default: the process's own zone (TZ).
+  timeZone: z.string().min(1).max(64).refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } },
+    { error: 'expected an IANA time zone name, like Europe/Kyiv' }).optional(),
+  // Callback requests through the API, per client address and per number (a form on a public
+  // web site is a way to make us dial someone: the per-number limit is the harassment guard).
+  rateLimit: z.strictObject({
+    callbackRequestsPerClientPerMinute: positiveInt().max(100_000).default(30),
+    callbackRequestsPerNumberPerHour: positiveInt().max(1000).default(3),
+  }).prefault({}),
+  // Trust X-Forwarded-For for the client address (only behind a proxy that sets it).
+  trustProxy: z.boolean().default(false),
+});
+
 const prompts = z.strictObject({
   directory: absolutePath().default('/usr/share/freeswitch/sounds/qcb'),
   defaultLanguage: language().default('en'),
@@ -81,6 +98,7 @@ export const fileSchema = z.strictObject({
   freeswitch: freeswitch.prefault({}),
   controller: controller.prefault({}),
   worker: worker.prefault({}),
+  admin: admin.prefault({}),
   prompts: prompts.prefault({}),
   retry: retry.prefault({}),
   queues: z.array(queueSchema).min(1, { error: 'expected at least one queue' }),

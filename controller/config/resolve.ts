@@ -59,6 +59,11 @@ export function resolveConfig(file: FileInput, env: EnvConfig, configPath: strin
       http: withPort(file.controller.http, env.ports.controllerHttp),
     },
     worker: { ...file.worker, http: withPort(file.worker.http, env.ports.workerHttp) },
+    admin: {
+      ...file.admin,
+      http: withPort(file.admin.http, env.ports.adminHttp),
+      timeZone: file.admin.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+    },
     prompts: file.prompts,
     retry: { attempts: file.retry.attempts, delaysSeconds: delays(file.retry.delaySeconds), expiryMinutes: file.retry.expiryMinutes },
     queues: file.queues.map((q) => resolveQueue(q, file)),

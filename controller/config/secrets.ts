@@ -78,6 +78,8 @@ export interface SecretValues {
   eslPassword?: string | undefined;
   /** ESL_PASSWORD_<NODE> values, keyed by env var name. */
   eslPasswordsByEnv?: Readonly<Record<string, string>>;
+  /** QCB_API_TOKEN: the admin API's bearer token. */
+  apiToken?: string | undefined;
 }
 
 /**
@@ -102,6 +104,11 @@ export class Secrets {
     return this.#values.redisUrl;
   }
 
+  /** QCB_API_TOKEN, when set. */
+  get apiToken(): string | undefined {
+    return this.#values.apiToken;
+  }
+
   /** ESL password of a node: ESL_PASSWORD_<NODE>, else ESL_PASSWORD, else undefined. */
   eslPassword(node: string): string | undefined {
     return this.#values.eslPasswordsByEnv?.[eslPasswordEnvName(node)] ?? this.#values.eslPassword;
@@ -113,6 +120,7 @@ export class Secrets {
     if (this.#values.databaseUrl !== undefined) shown.databaseUrl = '[redacted]';
     if (this.#values.redisUrl !== undefined) shown.redisUrl = '[redacted]';
     if (this.#values.eslPassword !== undefined) shown.eslPassword = '[redacted]';
+    if (this.#values.apiToken !== undefined) shown.apiToken = '[redacted]';
     for (const name of Object.keys(this.#values.eslPasswordsByEnv ?? {})) shown[name] = '[redacted]';
     return shown;
   }

@@ -119,6 +119,15 @@ export interface AgentConfig {
   readonly noAnswerDelaySeconds: number;
 }
 
+/** The admin service (`qcb run admin`): HTTP API, supervisor page, floor metrics. */
+export interface AdminConfig {
+  readonly http: HostPort;
+  /** IANA zone of "today" on the supervisor page. */
+  readonly timeZone: string;
+  readonly rateLimit: { readonly callbackRequestsPerClientPerMinute: number; readonly callbackRequestsPerNumberPerHour: number };
+  readonly trustProxy: boolean;
+}
+
 /** The whole configuration, as handed out by loadConfig(). */
 export interface Config {
   readonly nodeEnv: NodeEnv;
@@ -129,6 +138,7 @@ export interface Config {
   readonly freeswitch: { readonly nodes: readonly FreeswitchNode[]; readonly defaultNode: string };
   readonly controller: { readonly listen: HostPort; readonly http: HostPort; readonly drainTimeoutSeconds: number };
   readonly worker: { readonly concurrency: number; readonly reconcileIntervalSeconds: number; readonly http: HostPort };
+  readonly admin: AdminConfig;
   readonly prompts: { readonly directory: string; readonly defaultLanguage: Language };
   readonly retry: RetryPolicy & { readonly expiryMinutes: number };
   readonly queues: readonly QueueConfig[];

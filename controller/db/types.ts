@@ -138,6 +138,8 @@ export interface QueueEntriesTable {
   ended_at: Timestamp | null;
   end_reason: string | null;
   overflowed_from_id: Int8 | null;
+  /** The entry a supervisor's "requeue at the end" replaced (service/callback-moves.ts). */
+  requeued_from_id: Int8 | null;
   created_at: GeneratedTimestamp;
   updated_at: GeneratedTimestamp;
 }
@@ -196,8 +198,23 @@ export interface InstallationTable {
   one_row: ColumnType<boolean, never, never>;
 }
 
+/** A controller process (migrations/…_admin.ts): listed by the admin service, asked to drain through it. */
+export interface ControllerInstancesTable {
+  id: string;
+  host: string;
+  pid: number;
+  esl_listen: string;
+  http_listen: string;
+  started_at: GeneratedTimestamp;
+  seen_at: GeneratedTimestamp;
+  drain_requested_at: Timestamp | null;
+  draining_since: Timestamp | null;
+  stopped_at: Timestamp | null;
+}
+
 export interface Database {
   installation: InstallationTable;
+  controller_instances: ControllerInstancesTable;
   queues: QueuesTable;
   agents: AgentsTable;
   queue_agents: QueueAgentsTable;

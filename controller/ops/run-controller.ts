@@ -16,12 +16,17 @@ import { EslOutboundServer } from '../esl/outbound-server.js';
 import { createCallHandler } from '../callflow/call-controller.js';
 import { startHttpServer, type OpsHttpServer } from './http-server.js';
 import { makeShutdown } from './shutdown.js';
+import { ControllerRegistration } from './controller-registration.js';
 
 export interface RunningController {
   readonly eslPort: number;
   readonly httpPort: number;
+  /** This process's id in controller_instances (the admin service's controller list). */
+  readonly instanceId: string;
   /** Drains and closes everything (memoized). */
   stop(): Promise<void>;
+  /** Settles when a stop — by stop(), a signal or a drain asked through the admin service — has finished. */
+  readonly stopped: Promise<void>;
 }
 
 /** Fails when migrations are pending: the daemon never runs on a schema it does not know. */
@@ -38,12 +43,21 @@ export async function startController(config: Config, logger?: Logger): Promise<
   let esl: EslOutboundServer | undefined;
   let http: OpsHttpServer | undefined;
   const news = new PgEntryNews(log);
-  const shutdown = makeShutdown(log, () => [
+  const registration = new ControllerRegistration(db.db, log);
+  let registered = false;
+  let draining = false;
+  let stoppedResolve!: () => void;
+  const stopped = new Promise<void>((r) => { stoppedResolve = r; });
+  const closeAll = makeShutdown(log, () => [
+    // Not ready from the first moment of a drain: a load balancer or probe stops sending work.
+    { name: 'registration (draining)', close: async () => { draining = true; if (registered) await registration.draining(); } },
     { name: 'ESL outbound server', close: () => esl?.close(config.controller.drainTimeoutSeconds * 1000) ?? Promise.resolve() },
+    { name: 'registration', close: () => (registered ? registration.stop() : Promise.resolve()) },
     { name: 'HTTP server', close: () => http?.close() ?? Promise.resolve() },
     { name: 'caller news', close: () => news.stop() },
     { name: 'database', close: () => db.close() },
   ]);
+  const shutdown = (): Promise<void> => closeAll().finally(stoppedResolve);
   try {
     await assertSchemaCurrent(db);
     await syncConfig(db.db, config);
@@ -73,10 +87,14 @@ export async function startController(config: Config, logger?: Logger): Promise<
       host: config.controller.http.host,
       port: config.controller.http.port,
       registry,
-      ready: async () => { await sql`select 1`.execute(db.db); return true; },
+      ready: async () => { if (draining) return false; await sql`select 1`.execute(db.db); return true; },
     });
+    await registration.start(db.sql, { esl: `${bound.host}:${bound.port}`, http: `${config.controller.http.host}:${http.port}` }, () => {
+      void shutdown();
+    });
+    registered = true;
     log.info('controller listening', { esl: `${bound.host}:${bound.port}`, http: `${config.controller.http.host}:${http.port}` });
-    return { eslPort: bound.port, httpPort: http.port, stop: shutdown };
+    return { eslPort: bound.port, httpPort: http.port, instanceId: registration.id, stop: shutdown, stopped };
   } catch (err) {
     await shutdown();
     throw err;

@@ -25,6 +25,9 @@ export interface AgentSummary {
   readonly status: AgentStatus;
   readonly state: string;
   readonly breakReason: string | null;
+  /** Since when the status (logged in, on a break, …) and the state (idle, in a call, …) hold. */
+  readonly statusChangedAt: Date;
+  readonly stateChangedAt: Date;
   /** Not offered calls before this (wrap-up, delays); null or past = ready. */
   readonly readyAt: Date | null;
   readonly currentEntryId: string | null;
@@ -49,6 +52,8 @@ export async function listAgents(db: Kysely<Database>, agentId?: string): Promis
     status: a.status,
     state: a.state,
     breakReason: a.break_reason,
+    statusChangedAt: a.status_changed_at,
+    stateChangedAt: a.state_changed_at,
     readyAt: a.ready_at,
     currentEntryId: a.current_entry_id,
     noAnswerCount: a.no_answer_count,
@@ -70,7 +75,7 @@ export async function changeAgentStatus(
   const changed = await db.transaction().execute(async (tx) => {
     const a = await tx.selectFrom('agents').select(['id', 'status', 'state', 'break_reason', 'active'])
       .where('id', '=', agentId).forUpdate().executeTakeFirst();
-    if (!a) throw new AgentOpError(agentId, 'no such agent');
+    if (!a) throw new AgentOpError(agentId, 'no such agent', 'not_found');
     const to = target(a.status, action, a.active, agentId);
     const breakReason = to === 'on_break' ? (reason?.trim() || 'break') : null;
     if (to === a.status && breakReason === a.break_reason) return false;

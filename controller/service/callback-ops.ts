@@ -8,6 +8,7 @@
 import { sql, type Kysely } from 'kysely';
 import { ACTIVE_CALLBACK_STATUSES, type Database } from '../db/types.js';
 import { logEvents } from '../dispatch/rows.js';
+import { checkEntryId, ServiceRefusal, type RefusalKind } from './service-refusal.js';
 
 /**
  * The active callback statuses as SQL literals: the predicate of the partial index
@@ -30,8 +31,12 @@ export interface CallbackSummary {
   readonly endReason: string | null;
 }
 
-export class CallbackOpError extends Error {
+export class CallbackOpError extends ServiceRefusal {
   override readonly name = 'CallbackOpError';
+
+  constructor(message: string, kind: RefusalKind = 'conflict', field?: string) {
+    super(kind, message, { field });
+  }
 }
 
 /** Callbacks in place order: the active ones, or (all) the most recent 200 whatever their state. */
@@ -52,11 +57,13 @@ export async function listCallbacks(db: Kysely<Database>, opts: { queueId?: stri
  * Cancels a callback that is not yet connected. Resolves with what it was (and whether an
  * attempt was under way); throws CallbackOpError when it cannot be cancelled.
  */
-export async function cancelCallback(db: Kysely<Database>, entryId: string, reason: string): Promise<{ from: string; attemptUnderWay: boolean }> {
-  if (!/^[0-9]{1,18}$/.test(entryId)) throw new CallbackOpError(`entry ${entryId}: not an entry id`);
+export async function cancelCallback(
+  db: Kysely<Database>, entryId: string, reason: string, by = 'ops',
+): Promise<{ from: string; attemptUnderWay: boolean }> {
+  checkEntryId(entryId);
   return db.transaction().execute(async (tx) => {
     const e = await tx.selectFrom('queue_entries').select(['id', 'queue_id', 'kind', 'status']).where('id', '=', entryId).forUpdate().executeTakeFirst();
-    if (!e) throw new CallbackOpError(`entry ${entryId}: no such entry`);
+    if (!e) throw new CallbackOpError(`entry ${entryId}: no such entry`, 'not_found');
     if (e.kind !== 'callback') throw new CallbackOpError(`entry ${entryId}: a caller on the line (${e.status}), not a callback`);
     if (e.status === 'connected') throw new CallbackOpError(`entry ${entryId}: connected to an agent right now`);
     if (!(ACTIVE_CALLBACK_STATUSES as readonly string[]).includes(e.status)) throw new CallbackOpError(`entry ${entryId}: already ${e.status}`);
@@ -64,7 +71,7 @@ export async function cancelCallback(db: Kysely<Database>, entryId: string, reas
     await tx.updateTable('queue_entries')
       .set({ status: 'cancelled', ended_at: sql<Date>`now()`, end_reason: 'ops_cancelled', next_attempt_at: null })
       .where('id', '=', entryId).execute();
-    await logEvents(tx, [{ type: 'entry.cancelled', queueId: e.queue_id, entryId, details: { by: 'ops', reason, from: e.status, attemptUnderWay: open?.id ?? null } }]);
+    await logEvents(tx, [{ type: 'entry.cancelled', queueId: e.queue_id, entryId, details: { by, reason, from: e.status, attemptUnderWay: open?.id ?? null } }]);
     return { from: e.status, attemptUnderWay: open !== undefined };
   });
 }

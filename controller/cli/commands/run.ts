@@ -4,6 +4,7 @@ import { loadConfig, type Env } from '../../config/index.js';
 import { createLogger } from '../../log/logger.js';
 import { startController } from '../../ops/run-controller.js';
 import { startWorkerDaemon } from '../../ops/run-worker.js';
+import { startAdmin } from '../../ops/run-admin.js';
 import { onSignals } from '../../ops/shutdown.js';
 import { CliExit, type CliIo } from '../io.js';
 import { DEFAULT_PREFIX } from '../../dispatch/jobs.js';
@@ -17,7 +18,18 @@ export function registerRun(program: Command, _io: CliIo, env?: Env): void {
       const log = createLogger({ level: config.log.level, format: config.log.format });
       const running = await startController(config, log);
       onSignals(log, running.stop);
-      // stay up: the ESL and HTTP servers keep the event loop alive
+      // Up until a stop: a signal (onSignals exits) or a drain asked through the admin service.
+      await running.stopped;
+      log.info('controller drained and stopped');
+      process.exit(0);
+    });
+  run.command('admin')
+    .description('the admin service: HTTP API (/api/v1), supervisor page, floor metrics (QCB_API_TOKEN guards it)')
+    .action(async () => {
+      const config = loadConfig({ env, need: ['database'] });
+      const log = createLogger({ level: config.log.level, format: config.log.format });
+      const running = await startAdmin(config, log);
+      onSignals(log, running.stop);
       await new Promise<void>(() => undefined);
     });
   run.command('worker')
