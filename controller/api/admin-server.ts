@@ -51,6 +51,11 @@ function compile(r: Route): CompiledRoute {
 /** The first zod issue as a 400 naming its field. */
 function invalid(where: string, err: z.ZodError): HttpError {
   const issue = err.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    // Strict objects: a misspelt field must not pass silently as "not given".
+    const field = [...issue.path, issue.keys[0]!].join('.').slice(0, 64);
+    return new HttpError(400, 'invalid', `${field}: not a field here`, { field });
+  }
   const field = issue.path.length ? issue.path.join('.') : where;
   return new HttpError(400, 'invalid', `${field}: ${issue.message}`, { field });
 }

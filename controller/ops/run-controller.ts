@@ -17,6 +17,7 @@ import { createCallHandler } from '../callflow/call-controller.js';
 import { startHttpServer, type OpsHttpServer } from './http-server.js';
 import { makeShutdown } from './shutdown.js';
 import { ControllerRegistration } from './controller-registration.js';
+import { registerReadyGauge } from './ready-metric.js';
 
 export interface RunningController {
   readonly eslPort: number;
@@ -83,12 +84,9 @@ export async function startController(config: Config, logger?: Logger): Promise<
       },
     });
     const bound = await esl.listen();
-    http = await startHttpServer({
-      host: config.controller.http.host,
-      port: config.controller.http.port,
-      registry,
-      ready: async () => { if (draining) return false; await sql`select 1`.execute(db.db); return true; },
-    });
+    const ready = async (): Promise<boolean> => { if (draining) return false; await sql`select 1`.execute(db.db); return true; };
+    registerReadyGauge(registry, 'controller', ready);
+    http = await startHttpServer({ host: config.controller.http.host, port: config.controller.http.port, registry, ready });
     await registration.start(db.sql, { esl: `${bound.host}:${bound.port}`, http: `${config.controller.http.host}:${http.port}` }, () => {
       void shutdown();
     });

@@ -13,6 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { createDb, migrateToLatest } from '../../controller/db/index.js';
 import { FakeSwitch } from '../fakeswitch/index.js';
 import { PROMPTS_DIR } from '../helpers/controller-harness.js';
+import { listControllers, requestDrain } from '../../controller/service/controllers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/qcb.mjs', import.meta.url));
 let testDb: TestDatabase;
@@ -132,4 +133,37 @@ queues:
   const rows = await check.db.selectFrom('queue_entries').select(['channel_uuid', 'status']).where('channel_uuid', 'in', channels.map((c) => c.uuid)).execute();
   await check.close();
   assert.deepEqual(rows.map((r) => r.status), ['waiting', 'waiting', 'waiting']);
+});
+
+test('a drain asked through the admin service: not ready at once, the caller on hold goes on, the process exits 0 when the call ends, listed as stopped', async () => {
+  const d = startDaemon();
+  const where = await d.listening;
+  const db = createDb(testDb.url, { max: 1 });
+  try {
+    const [c] = (await listControllers(db.db)).filter((x) => x.pid === d.child.pid);
+    assert.ok(c, 'the controller registered itself');
+    assert.equal(c.state, 'running');
+    assert.equal(c.eslListen, where.esl);
+    const fs = await FakeSwitch.start({ timeScale: 0.01 });
+    const [host, port] = where.esl.split(':');
+    const ch = await fs.placeCall({ target: { host: host!, port: Number(port) }, destination: '8000', callerIdNumber: '0674444444' });
+    await ch.waitForEvent('CHANNEL_EXECUTE', (h) => h.get('Application-Data') === 'local_stream://moh', 5000, { includePast: true });
+    const asked = await requestDrain(db.db, c.id, 'test');
+    assert.ok(['drain_requested', 'draining'].includes(asked.state), asked.state);
+    // Not ready as soon as the drain starts; the caller is still on hold.
+    for (let i = 0; (await fetch(`http://${where.http}/ready`)).status !== 503; i++) {
+      assert.ok(i < 100, '/ready never turned 503');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(ch.hungUp, false, 'the caller is still on the line');
+    assert.equal((await listControllers(db.db)).find((x) => x.id === c.id)?.state, 'draining');
+    ch.hangup();
+    const [code] = (await once(d.child, 'exit')) as [number];
+    assert.equal(code, 0);
+    await fs.stop();
+    assert.equal((await listControllers(db.db)).find((x) => x.id === c.id)?.state, 'stopped');
+    assert.ok(d.lines.some((l) => l.message === 'drain requested through the admin service'), 'logged');
+  } finally {
+    await db.close();
+  }
 });
