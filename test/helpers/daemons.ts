@@ -138,6 +138,14 @@ export function spawnQcbWorker(s: StackEnv & { readonly eslPassword: string }, p
   });
 }
 
+/** `qcb run admin` as ops run it, on any free port, with a bearer token ("admin service listening" carries the address). */
+export function spawnAdmin(s: StackEnv & { readonly token: string }): Daemon {
+  return spawnDaemon([BIN, 'run', 'admin'], {
+    env: { QCB_CONFIG: s.configPath, DATABASE_URL: s.databaseUrl, QCB_API_TOKEN: s.token, QCB_ADMIN_HTTP_PORT: '0', LOG_LEVEL: 'info' },
+    readyMessage: 'admin service listening',
+  });
+}
+
 /** A TCP port free right now on 127.0.0.1 (for a daemon that must come back on the same port). */
 export async function freePort(): Promise<number> {
   const srv = createServer();

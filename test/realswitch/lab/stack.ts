@@ -10,7 +10,7 @@ import { createDb, type Db } from '../../../controller/db/create-db.js';
 import { migrateToLatest } from '../../../controller/db/migrator.js';
 import { changeAgentStatus } from '../../../controller/service/agent-ops.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
-import { freePort, spawnController, spawnQcbWorker, type Daemon } from '../../helpers/daemons.js';
+import { freePort, spawnAdmin, spawnController, spawnQcbWorker, type Daemon } from '../../helpers/daemons.js';
 import { removePrefix } from '../../helpers/dispatch-harness.js';
 import type { LabEnv } from './lab-env.js';
 import { SwitchObserver } from './observer.js';
@@ -43,6 +43,8 @@ export class Stack {
   readonly retired: Daemon[] = [];
   /** Workers added with addWorker(). */
   readonly extraWorkers: Daemon[] = [];
+  /** `qcb run admin`, once startAdmin() started it. */
+  admin: Daemon | undefined;
   readonly #testDb: TestDatabase;
   readonly #tmp: string;
   readonly #logStart: number;
@@ -195,7 +197,7 @@ export class Stack {
 
   /** Our daemons' log lines at warn/error (and worse), all processes of this stack. */
   problems(levels: readonly string[] = ['error']): LogLine[] {
-    return [...new Set([...this.retired, this.controller, this.worker, ...this.extraWorkers])].flatMap((d) => d.lines as LogLine[]).filter((l) => levels.includes(String(l.level)));
+    return [...new Set([...this.retired, this.controller, this.worker, ...this.extraWorkers, ...(this.admin ? [this.admin] : [])])].flatMap((d) => d.lines as LogLine[]).filter((l) => levels.includes(String(l.level)));
   }
 
   /** Lines FreeSWITCH logged at ERR or CRIT since this stack started (Socket Error!, Throttle Error!, …). */
@@ -225,12 +227,21 @@ export class Stack {
     }
   }
 
+  /** Starts `qcb run admin` on this stack's config and database; resolves with its address and token. */
+  async startAdmin(): Promise<{ base: string; token: string }> {
+    const token = randomBytes(16).toString('hex');
+    this.admin = spawnAdmin({ ...this.#env(), token });
+    const up = await this.admin.ready;
+    return { base: `http://${String(up.http)}`, token };
+  }
+
   async close(): Promise<void> {
     const steps: Array<[string, () => Promise<unknown>]> = [
       ['hang up', () => this.hangupAll()],
       ['controller', () => this.controller.stop()],
       ['worker', () => this.worker.stop()],
       ['other workers', () => Promise.all(this.extraWorkers.map((w) => w.stop()))],
+      ['admin', () => this.admin?.stop() ?? Promise.resolve()],
       ['observer', () => this.observer.close()],
       ['database pool', () => this.db.close()],
       ['database', () => this.#testDb.drop()],
