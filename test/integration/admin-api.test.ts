@@ -232,6 +232,30 @@ describe('admin API', () => {
     assert.equal((await call('POST', '/api/v1/controllers/%3Cscript%3E/drain', {})).status, 400);
   });
 
+  it('the supervisor login: a wrong token gets no cookie; the cookie reads, and changes need JSON (a cross-site form cannot send it)', async () => {
+    const login = (token: string) => fetch(`${base}/login`, {
+      method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }).toString(),
+    });
+    const wrong = await login('nope-nope-nope-nope');
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.headers.get('set-cookie'), null);
+    const right = await login(TOKEN);
+    assert.equal(right.status, 303);
+    const cookie = right.headers.get('set-cookie') ?? '';
+    assert.match(cookie, /^qcb_session=[^;]+; HttpOnly; SameSite=Strict/);
+    assert.doesNotMatch(cookie, new RegExp(TOKEN), 'the cookie is not the token');
+    const session = cookie.split(';')[0]!;
+    assert.equal((await fetch(`${base}/api/v1/queues`, { headers: { cookie: session } })).status, 200);
+    const form = await fetch(`${base}/api/v1/agents/bob/login`, { method: 'POST', headers: { cookie: session, 'content-type': 'application/x-www-form-urlencoded' }, body: 'x=1' });
+    assert.equal(form.status, 403);
+    const json = await fetch(`${base}/api/v1/agents/bob/login`, { method: 'POST', headers: { cookie: session, 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(json.status, 200);
+    const ev = (await t.db.selectFrom('call_events').select('details').where('event_type', '=', 'agent.login').where('agent_id', '=', 'bob').orderBy('id', 'desc').executeTakeFirstOrThrow());
+    assert.ok(ev, 'logged');
+    assert.equal((await fetch(`${base}/`, { redirect: 'manual' })).headers.get('location'), '/login');
+    assert.equal((await fetch(`${base}/`, { headers: { cookie: session } })).status, 200);
+  });
+
   it('the OpenAPI document validates and lists exactly the routes the server answers', async () => {
     const r = await call('GET', '/api/v1/openapi.json');
     assert.equal(r.status, 200);
@@ -246,6 +270,42 @@ describe('admin API', () => {
       const [method, path] = p.split(' ') as [string, string];
       const res = await call(method, path.replace('{queue}', 'sales').replace('{agent}', 'ann').replace('{id}', '1'), method === 'POST' ? {} : undefined);
       assert.ok(![405, 500].includes(res.status) && !(res.status === 404 && res.json.error?.message?.startsWith('no such path')), `${p}: ${res.status}`);
+    }
+  });
+});
+
+describe('admin service: where it may listen', () => {
+  let t: DispatchDb;
+  before(async () => { t = await startDispatchDb(YAML); });
+  after(async () => { await t?.close(); });
+
+  it('refuses to listen beyond loopback without QCB_API_TOKEN; on loopback without one it is open', async () => {
+    const yaml = (host: string) => `freeswitch:\n  nodes: [{ name: fs1, host: 127.0.0.1 }]\n${YAML.replace('host: 127.0.0.1, port: 0', `host: ${host}, port: 0`)}`;
+    await assert.rejects(startAdmin(parseConfig(yaml('0.0.0.0'), { DATABASE_URL: t.tdb.url }), silent()), /QCB_API_TOKEN/);
+    const open = await startAdmin(parseConfig(yaml('127.0.0.1'), { DATABASE_URL: t.tdb.url }), silent());
+    try {
+      assert.equal((await fetch(`http://127.0.0.1:${open.port}/api/v1/queues`)).status, 200);
+    } finally {
+      await open.stop();
+    }
+  });
+
+  it('rate limit per client: beyond N requests a minute, 429 whatever the number', async () => {
+    const config = parseConfig(`freeswitch:\n  nodes: [{ name: fs1, host: 127.0.0.1 }]\n${YAML.replace('callbackRequestsPerClientPerMinute: 1000', 'callbackRequestsPerClientPerMinute: 3')}`,
+      { DATABASE_URL: t.tdb.url, QCB_API_TOKEN: TOKEN });
+    const a = await startAdmin(config, silent());
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await fetch(`http://127.0.0.1:${a.port}/api/v1/callbacks`, {
+          method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ queue: 'sales', number: `068000000${i}` }),
+        });
+        statuses.push(r.status);
+      }
+      assert.deepEqual(statuses, [201, 201, 201, 429, 429]);
+    } finally {
+      await a.stop();
     }
   });
 });

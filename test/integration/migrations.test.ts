@@ -13,7 +13,7 @@ import { CALLBACK_MODES, STRATEGIES } from '../../controller/config/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 // Tables and the reporting views (information_schema.tables lists both).
-const TABLES = ['agents', 'call_events', 'callback_attempts', 'installation', 'queue_agents', 'queue_entries', 'queues',
+const TABLES = ['agents', 'call_events', 'callback_attempts', 'controller_instances', 'installation', 'queue_agents', 'queue_entries', 'queues',
   'report_agent_daily', 'report_entries', 'report_queue_daily'];
 
 async function tables(db: Kysely<Database>): Promise<string[]> {

@@ -31,7 +31,7 @@ describe('config: environment', () => {
     assert.equal(env.nodeEnv, 'development');
     assert.deepEqual(env.log, { level: 'info', format: undefined });
     assert.equal(env.configPath, undefined);
-    assert.deepEqual(env.ports, { controller: undefined, controllerHttp: undefined, workerHttp: undefined });
+    assert.deepEqual(env.ports, { controller: undefined, controllerHttp: undefined, workerHttp: undefined, adminHttp: undefined });
     assert.equal(env.secrets.databaseUrl, undefined);
   });
 
@@ -47,9 +47,19 @@ describe('config: environment', () => {
     assert.equal(env.secrets.redisUrl, 'redis://redis:6379');
   });
 
+  it('QCB_API_TOKEN: kept as a secret (never printed); a short or spaced token is refused', () => {
+    const env = loadEnv({ QCB_API_TOKEN: 'a-long-enough-token-123' });
+    assert.equal(env.secrets.apiToken, 'a-long-enough-token-123');
+    assert.doesNotMatch(JSON.stringify(env.secrets), /a-long-enough/);
+    for (const bad of ['short', 'has spaces in it, long enough']) {
+      assert.deepEqual(issues(() => loadEnv({ QCB_API_TOKEN: bad })),
+        ['env.QCB_API_TOKEN: expected at least 16 characters without spaces (e.g. `openssl rand -hex 24`)'], bad);
+    }
+  });
+
   it('keeps a port of 0 and rejects anything that is not plain digits', () => {
-    const env = loadEnv({ QCB_CONTROLLER_PORT: '0', QCB_CONTROLLER_HTTP_PORT: '0', QCB_WORKER_HTTP_PORT: '9100' });
-    assert.deepEqual(env.ports, { controller: 0, controllerHttp: 0, workerHttp: 9100 });
+    const env = loadEnv({ QCB_CONTROLLER_PORT: '0', QCB_CONTROLLER_HTTP_PORT: '0', QCB_WORKER_HTTP_PORT: '9100', QCB_ADMIN_HTTP_PORT: '8087' });
+    assert.deepEqual(env.ports, { controller: 0, controllerHttp: 0, workerHttp: 9100, adminHttp: 8087 });
     for (const bad of ['abc', '-1', '1e3', ' 80', '80x', '70000', '0x50']) {
       assert.deepEqual(issues(() => loadEnv({ QCB_CONTROLLER_PORT: bad })),
         ['env.QCB_CONTROLLER_PORT: expected a port number (0-65535)'], `"${bad}"`);
