@@ -3,6 +3,9 @@
 // connected right now, one already ended, an unknown or malformed id).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { qcbInProcess } from '../helpers/qcb-in-process.js';
 import { matchAndReserve } from '../../controller/dispatch/matcher.js';
 import { addCallback, addLive, CALLBACK, entryRow, login, resetFloor, startDispatchDb, type DispatchDb } from '../helpers/dispatch-db.js';
@@ -106,5 +109,42 @@ describe('qcb callback', () => {
     r = await qcb('cancel', c.id);
     assert.equal(r.code, 1);
     assert.match(r.err.join('\n'), /connected to an agent right now/);
+  });
+
+  it('request (number rules, dedupe, --at), requeue at the place and at the end, reschedule, history; controller list', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qcb-cb-'));
+    const cfg = join(dir, 'qcb.yaml');
+    writeFileSync(cfg, `freeswitch:\n  nodes: [{ name: fs1, host: 127.0.0.1 }]\n${YAML}`);
+    const run = (...args: string[]) => qcbInProcess({ ...env, QCB_CONFIG: cfg }, 'callback', ...args);
+    let r = await run('request', 'sales', '0677777777', '--name', 'Olena');
+    assert.equal(r.code, 0, r.err.join('\n'));
+    const id = /^entry ([0-9]+): callback to 0677777777 queued in sales/.exec(r.out[0]!)?.[1];
+    assert.ok(id, r.out[0]);
+    r = await run('request', 'sales', '0677777777');
+    assert.equal(r.code, 1);
+    assert.match(r.err.join('\n'), new RegExp(`already has a callback in queue sales \\(entry ${id}\\)`));
+    r = await run('request', 'sales', '+44 20 1234');
+    assert.equal(r.code, 1);
+    assert.match(r.err.join('\n'), /number: digits only/);
+    r = await run('reschedule', id, '+2h');
+    assert.equal(r.code, 0, r.err.join('\n'));
+    const due = (await entryRow(t.db, id)).next_attempt_at!.getTime();
+    assert.ok(Math.abs(due - (Date.now() + 7_200_000)) < 60_000, 'two hours from now');
+    assert.equal((await run('reschedule', id, 'someday')).code, 2);
+    r = await run('requeue', id, '--end');
+    assert.equal(r.code, 0, r.err.join('\n'));
+    const moved = /requeued at the end as entry ([0-9]+)$/.exec(r.out[0]!)?.[1];
+    assert.ok(moved, r.out[0]);
+    assert.equal((await run('cancel', moved)).code, 0);
+    r = await run('requeue', moved);
+    assert.deepEqual([r.code, r.out], [0, [`entry ${moved}: back at its place, due now`]]);
+    r = await run('history', id);
+    assert.equal(r.code, 0, r.err.join('\n'));
+    assert.match(r.out[0]!, new RegExp(`^entry ${id} \\(callback\\) in sales: cancelled \\(requeued\\), number 0677777777`));
+    assert.ok(r.out.includes(`requeued as entry ${moved}`), r.out.join('\n'));
+    assert.ok(r.out.some((l) => / entry\.rescheduled$/.test(l)), 'the reschedule in the events');
+    const c = await qcbInProcess(env, 'controller', 'list');
+    assert.deepEqual([c.code, c.out], [0, ['no controllers seen in the last day']]);
+    assert.equal((await qcbInProcess(env, 'controller', 'drain', 'nobody:1:x')).code, 1);
   });
 });
