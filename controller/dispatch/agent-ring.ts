@@ -30,6 +30,8 @@ export interface RingOptions {
   readonly attemptId: string;
   /** Waits for room in the node's originate budget (originate-pacer.ts) before the legs are sent. */
   readonly pace?: (sessions: number) => Promise<void>;
+  /** The originate has just been handed to the connection (dispatch latency ends here: worker-metrics.ts). */
+  readonly onSent?: () => void;
 }
 
 export type RingResult =
@@ -113,6 +115,7 @@ export class AgentRing {
     // Cancelled while it waited for room (the caller left): ring nobody.
     if (this.#cancelled) return { answered: false, cause: 'ORIGINATOR_CANCEL' };
     this.#job = this.#client.bgapi(command, { timeoutMs: deadline });
+    this.#opts.onSent?.();
     let body: string;
     try {
       body = await this.#job;

@@ -15,16 +15,18 @@
 //
 // Lock order everywhere: attempt, then entry, then agents (the matcher takes entry then agents,
 // and never waits on a row lock), so these transactions cannot deadlock with each other.
+//
+// An observer (the worker's metrics) hears of each end, bridge and expiry once, from the call
+// that committed it.
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { AgentRow, CallbackAttemptRow, Database, QueueEntryRow } from '../db/types.js';
-import { agentAfter, countsAsCustomerTry, entryAfter, type EntryNext } from '../queue/attempt-outcome.js';
+import type { CallbackAttemptRow, Database } from '../db/types.js';
 import { attemptForConnect } from './attempt-progress.js';
+import { applyAgent, applyEntry } from './attempt-end.js';
 import { logEvents, type EventLine } from './rows.js';
-import type { AttemptOutcome, AttemptStore, EndOptions, EndResult, ReservedAttempt, StepResult } from './types.js';
+import type {
+  AttemptBridged, AttemptEnded, AttemptObserver, AttemptOutcome, AttemptStore, EndOptions, EndResult, ReservedAttempt, StepResult,
+} from './types.js';
 
-const TERMINAL = new Set(['completed', 'abandoned', 'overflowed', 'cancelled', 'expired', 'failed']);
-/** Entry statuses while an attempt is under way. */
-const IN_PROGRESS = ['dispatching', 'callback_dialing', 'connected'] as const;
 const now = sql<Date>`now()`;
 const inSeconds = (s: number) => sql<Date>`now() + make_interval(secs => ${s})`;
 /** Ids are bigint: anything else is "unknown", not an SQL error. */
@@ -32,9 +34,11 @@ const isId = (id: string): boolean => /^[0-9]{1,18}$/.test(id);
 
 export class PgAttemptStore implements AttemptStore {
   readonly #db: Kysely<Database>;
+  readonly #observer: AttemptObserver | undefined;
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, observer?: AttemptObserver) {
     this.#db = db;
+    this.#observer = observer;
   }
 
   async load(attemptId: string): Promise<ReservedAttempt | null> {
@@ -115,24 +119,31 @@ export class PgAttemptStore implements AttemptStore {
   }
 
   async markBridged(attemptId: string): Promise<void> {
+    let seen: AttemptBridged | undefined;
     // Not fenced: a bridge that happened is a fact, whoever saw it.
     await this.#step(attemptId, null, async (tx, att, queueId) => {
       const done = await tx.updateTable('callback_attempts').set({ bridged_at: now })
-        .where('id', '=', attemptId).where('bridged_at', 'is', null).executeTakeFirst();
-      if (done.numUpdatedRows === 0n) return;
-      await tx.updateTable('queue_entries').set({ status: 'connected', connected_at: now, ...(att.agent_id ? { agent_id: att.agent_id } : {}) })
-        .where('id', '=', att.entry_id).where('status', 'in', ['dispatching', 'callback_dialing']).execute();
+        .where('id', '=', attemptId).where('bridged_at', 'is', null).returning('bridged_at').executeTakeFirst();
+      if (!done) return;
+      const entry = await tx.updateTable('queue_entries').set({ status: 'connected', connected_at: now, ...(att.agent_id ? { agent_id: att.agent_id } : {}) })
+        .where('id', '=', att.entry_id).where('status', 'in', ['dispatching', 'callback_dialing'])
+        .returning(['kind', 'arrived_at', 'callback_requested_at']).executeTakeFirst();
+      // An entry no longer under way (ops ended it meanwhile) was not connected by this bridge.
+      if (entry) {
+        seen = { queueId, entryKind: entry.kind, arrivedAt: entry.arrived_at, callbackRequestedAt: entry.callback_requested_at, bridgedAt: done.bridged_at! };
+      }
       if (att.agent_id) {
         await tx.updateTable('agents').set({ state: 'in_call', state_changed_at: now })
           .where('id', '=', att.agent_id).where('current_entry_id', '=', att.entry_id).where('state', '<>', 'in_call').execute();
       }
       await logEvents(tx, [{ type: 'attempt.bridged', queueId, entryId: att.entry_id, attemptId, agentId: att.agent_id }]);
     });
+    if (seen) this.#observer?.bridged(seen);
   }
 
   async end(attemptId: string, outcome: AttemptOutcome, hangupCause: string | null, opts: EndOptions = {}): Promise<EndResult> {
     if (!isId(attemptId)) return { matchAt: [], ended: false, taken: false };
-    return this.#db.transaction().execute(async (tx) => {
+    const r = await this.#db.transaction().execute(async (tx): Promise<EndResult & { seen?: AttemptEnded }> => {
       const att = await tx.selectFrom('callback_attempts').selectAll().where('id', '=', attemptId).forUpdate().executeTakeFirst();
       if (!att || att.ended_at !== null) return { matchAt: [], ended: false, taken: false };
       // A run that lost its lease leaves the attempt to the worker that took it over.
@@ -160,8 +171,12 @@ export class PgAttemptStore implements AttemptStore {
       });
       await logEvents(tx, events);
       const unique = [...new Set(matchAt.map((d) => d.getTime()))].sort((a, b) => a - b);
-      return { matchAt: unique.map((t) => new Date(t)), ended: true, taken: false };
+      const seen: AttemptEnded = { queueId: entry.queue_id, node: att.fs_node, result: outcome, hangupCause, entryKind: entry.kind, entryTo: next.to };
+      return { matchAt: unique.map((t) => new Date(t)), ended: true, taken: false, seen };
     });
+    const { seen, ...result } = r;
+    if (seen) this.#observer?.attemptEnded(seen);
+    return result;
   }
 
   async openAttempts(): Promise<ReadonlyArray<{ readonly attemptId: string; readonly legUuids: readonly string[]; readonly bridged: boolean; readonly createdAt: Date }>> {
@@ -179,15 +194,17 @@ export class PgAttemptStore implements AttemptStore {
 
   /** Callbacks still pending past their expiry become `expired` (ones under way finish their attempt first). */
   async expireCallbacks(at?: Date): Promise<string[]> {
-    return this.#db.transaction().execute(async (tx) => {
+    const rows = await this.#db.transaction().execute(async (tx) => {
       const rows = await tx.updateTable('queue_entries').set({ status: 'expired', ended_at: now, end_reason: 'expired', next_attempt_at: null })
         // A literal, the predicate of queue_entries_expiry_idx (a prepared query's generic plan
         // could not use the partial index with it as a parameter).
         .where(sql<boolean>`status = 'callback_pending'`).where('expires_at', '<=', at ?? now)
         .returning(['id', 'queue_id', 'attempts', 'expires_at']).execute();
       await logEvents(tx, rows.map((r) => ({ type: 'entry.expired', queueId: r.queue_id, entryId: r.id, details: { attempts: r.attempts, expiresAt: r.expires_at } })));
-      return rows.map((r) => r.id);
+      return rows;
     });
+    if (rows.length > 0) this.#observer?.callbacksExpired(rows.map((r) => r.queue_id));
+    return rows.map((r) => r.id);
   }
 
   /**
@@ -304,95 +321,4 @@ export class PgAttemptStore implements AttemptStore {
 /** Another worker owns the attempt: it has an owner, and the caller names a different one. */
 function isTaken(ownerKey: string | null, caller: string | null | undefined): boolean {
   return caller !== undefined && caller !== null && ownerKey !== null && ownerKey !== caller;
-}
-
-interface QueuePolicy {
-  readonly retry_attempts: number;
-  readonly retry_delays_seconds: number[];
-}
-
-/** Moves the entry on after the attempt (./attempt-outcome.ts decides); returns the decision. */
-async function applyEntry(
-  tx: Transaction<Database>, att: CallbackAttemptRow, entry: QueueEntryRow, outcome: AttemptOutcome, queue: QueuePolicy, events: EventLine[],
-  dialNotSent: boolean,
-): Promise<EntryNext> {
-  const terminal = TERMINAL.has(entry.status) || !(IN_PROGRESS as readonly string[]).includes(entry.status);
-  const dialled = entry.kind === 'callback' && (entry.status === 'callback_dialing' || entry.status === 'connected');
-  // The worker did not report dialling but the customer failed: the try still counts. A dial
-  // the switch refused (issue 8d) never left it, nor one the run never sent (the agent hung up
-  // between the claim and the originate): the try markCustomerDialing counted is given back.
-  const unsentDial = dialled && !terminal && (outcome === 'switch_refused' || dialNotSent);
-  const attempts = entry.attempts - (unsentDial ? 1 : 0)
-    + (entry.kind === 'callback' && !terminal && !dialled && countsAsCustomerTry(outcome, false) ? 1 : 0);
-  const next = entryAfter(outcome, {
-    kind: entry.kind, terminal, bridged: att.bridged_at !== null, customerDialled: dialled, attempts,
-    maxAttempts: entry.max_attempts ?? queue.retry_attempts, delaysSeconds: queue.retry_delays_seconds,
-  });
-  const base = { queueId: entry.queue_id, entryId: entry.id, attemptId: att.id };
-  const update = tx.updateTable('queue_entries').where('id', '=', entry.id);
-  switch (next.to) {
-    case 'unchanged':
-      return next;
-    case 'completed':
-      await update.set({ status: 'completed', attempts, ended_at: now, end_reason: 'connected', next_attempt_at: null }).execute();
-      events.push({ ...base, type: 'entry.completed', details: { attempts } });
-      return next;
-    case 'abandoned':
-      await update.set({ status: 'abandoned', ended_at: now, end_reason: next.reason }).execute();
-      events.push({ ...base, type: 'entry.abandoned', details: { reason: next.reason } });
-      return next;
-    case 'failed':
-      await update.set({ status: 'failed', attempts, ended_at: now, end_reason: next.reason, next_attempt_at: null }).execute();
-      events.push({ ...base, type: 'entry.failed', details: { reason: next.reason, attempts } });
-      return next;
-    case 'waiting':
-      // The place is untouched (it never changes): the caller is first in line again if they were.
-      await update.set({ status: 'waiting', agent_id: null }).execute();
-      events.push({ ...base, type: 'entry.requeued', details: { outcome } });
-      return next;
-    case 'callback_pending': {
-      const row = await update.set({ status: 'callback_pending', agent_id: null, attempts, next_attempt_at: inSeconds(next.delaySeconds) })
-        .returning('next_attempt_at').executeTakeFirstOrThrow();
-      events.push({ ...base, type: next.delaySeconds > 0 ? 'entry.retry_scheduled' : 'entry.requeued', details: { outcome, attempts, nextAttemptAt: row.next_attempt_at } });
-      return next;
-    }
-  }
-}
-
-/** Frees one agent of the attempt (wrap-up, penalty, delay or plain release); returns when it is ready for the matcher, if it is available. */
-async function applyAgent(
-  tx: Transaction<Database>, att: CallbackAttemptRow, entry: QueueEntryRow, agent: AgentRow, outcome: AttemptOutcome,
-  queueWrapUp: number, events: EventLine[],
-): Promise<Date | null> {
-  const isHolder = att.agent_id === agent.id;
-  const next = agentAfter(outcome, {
-    answered: isHolder && att.agent_answered_at !== null,
-    talked: isHolder && (att.bridged_at !== null || outcome === 'connected'),
-    otherAnswered: att.agent_answered_at !== null && !isHolder,
-    noAnswerCount: agent.no_answer_count,
-  }, {
-    wrapUpSeconds: agent.wrap_up_seconds ?? queueWrapUp, maxNoAnswer: agent.max_no_answer, busyDelaySeconds: agent.busy_delay_seconds,
-    rejectDelaySeconds: agent.reject_delay_seconds, noAnswerDelaySeconds: agent.no_answer_delay_seconds,
-  });
-  const toBreak = next.toBreak && agent.status === 'available';
-  const talk = next.countCall && att.bridged_at
-    ? sql<string>`talk_seconds + greatest(0, floor(extract(epoch from (now() - ${att.bridged_at}::timestamptz))))::bigint`
-    : sql<string>`talk_seconds`;
-  const row = await tx.updateTable('agents').set((eb) => ({
-    state: next.state,
-    current_entry_id: null,
-    state_changed_at: now,
-    ...(next.readyInSeconds !== null ? { ready_at: inSeconds(next.readyInSeconds) } : {}),
-    ...(next.noAnswer === 'increment' ? { no_answer_count: eb('no_answer_count', '+', 1) } : next.noAnswer === 'reset' ? { no_answer_count: 0 } : {}),
-    ...(next.countCall ? { calls_answered: eb('calls_answered', '+', 1), talk_seconds: talk, last_call_ended_at: now } : {}),
-    ...(toBreak ? { status: 'on_break' as const, break_reason: 'no_answer', status_changed_at: now } : {}),
-  })).where('id', '=', agent.id).returning(['status', 'ready_at', 'no_answer_count', 'talk_seconds']).executeTakeFirstOrThrow();
-  const base = { queueId: entry.queue_id, entryId: entry.id, attemptId: att.id, agentId: agent.id };
-  events.push({
-    ...base, type: next.countCall ? 'attempt.agent_wrap_up' : 'attempt.agent_released',
-    details: { reason: next.reason, state: next.state, readyAt: row.ready_at, noAnswerCount: row.no_answer_count, ...(next.countCall ? { talkSeconds: Number(row.talk_seconds) } : {}) },
-  });
-  if (toBreak) events.push({ ...base, type: 'agent.on_break', details: { reason: 'no_answer', noAnswerCount: row.no_answer_count } });
-  if (row.status !== 'available') return null;
-  return row.ready_at ?? new Date(0);
 }

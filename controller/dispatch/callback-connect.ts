@@ -76,6 +76,7 @@ export async function connectCallback(deps: ConnectDeps, a: ReservedAttempt): Pr
   const ring = new AgentRing(client, a.agents, {
     callerIdName: agentCallerName(plan.queue), callerIdNumber: plan.number, attemptId: id,
     pace: (n) => deps.pacer?.acquire(plan.node, n) ?? Promise.resolve(),
+    onSent: () => deps.metrics?.agentLegsSent(a),
   });
   // As for a live caller (live-connect.ts): the checks and the claim to ring side by side.
   const [claimed, agentLegs, customerThere] = await Promise.all([deps.store.markRinging(id, deps.owner), ring.existingLegs(), uuidExists(client, customerLeg)]);

@@ -8,7 +8,7 @@ import type { EslInboundClient } from '../esl/inbound-client.js';
 import { killChannel } from './channel-watch.js';
 import type { FsNodes } from './fs-nodes.js';
 import type { Pacer } from './originate-pacer.js';
-import type { AttemptOutcome, AttemptStore, StepResult } from './types.js';
+import type { AttemptOutcome, AttemptStore, ReservedAttempt, StepResult } from './types.js';
 
 export interface ConnectTiming {
   // The customer's ring time is the queue's callback.customerRingTimeoutSeconds (config).
@@ -31,6 +31,13 @@ export interface ConnectDeps {
   readonly owner: string;
   /** Paces originates per node under FreeSWITCH's session rate (originate-pacer.ts); none: not paced. */
   readonly pacer?: Pacer;
+  /** What the runs report to the worker's metrics (worker-metrics.ts); none: nothing is measured. */
+  readonly metrics?: ConnectMetrics;
+}
+
+export interface ConnectMetrics {
+  /** The originate ringing the attempt's agent(s) was just sent. */
+  agentLegsSent(attempt: ReservedAttempt): void;
 }
 
 /** How one run of a connect job ended (for logs, metrics and tests). */

@@ -35,7 +35,11 @@ export async function connectLive(deps: ConnectDeps, a: ReservedAttempt, stored:
     if (!claimed) return { kind: 'nothing', reason: 'claimed by another run' };
     if (!callerThere) return await finish(deps, id, 'caller_gone', caller.hangupCause ?? null);
 
-    const ring = new AgentRing(client, a.agents, { ...displayFor(deps, a, stored), attemptId: id, pace: (n) => deps.pacer?.acquire(a.fsNode, n) ?? Promise.resolve() });
+    const ring = new AgentRing(client, a.agents, {
+      ...displayFor(deps, a, stored), attemptId: id,
+      pace: (n) => deps.pacer?.acquire(a.fsNode, n) ?? Promise.resolve(),
+      onSent: () => deps.metrics?.agentLegsSent(a),
+    });
     if (stale.length > 0) {
       // Legs of this attempt exist although it never rang here: a crashed or second run.
       // Never ring on top of them; the entry goes back with its place (the store).

@@ -47,11 +47,11 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AgentConfig, Config, QueueConfig } from '../config/types.js';
 import { json } from '../db/json.js';
-import type { Database, OfferedAgentRecord } from '../db/types.js';
+import type { Database } from '../db/types.js';
 import { pickAgents, type CandidateAgent } from '../queue/strategies.js';
 import { agentLegUuid, customerLegUuid } from './leg-uuid.js';
 import { MatchError } from './match-error.js';
-import { logEvents, reservedAttemptFrom } from './rows.js';
+import { logEvents, reservedAttemptFrom, type OfferedRecord } from './rows.js';
 import type { ReservedAttempt } from './types.js';
 
 export interface MatchOptions {
@@ -151,13 +151,14 @@ async function reserveNext(
     const agents = await lockAgents(tx, queue, free, random);
     if (agents.length === 0) return null; // the entry stays as it was
 
-    const offered: OfferedAgentRecord[] = agents.map((a) => {
+    const offered: OfferedRecord[] = agents.map((a) => {
       const cfg = agentConfigs.get(a.id);
       return {
         agentId: a.id,
         legUuid: agentLegUuid(legNamespace, attemptId, a.id),
         contact: cfg?.contact ?? a.contact,
         ringTimeoutSeconds: cfg ? (cfg.ringTimeoutSeconds ?? queue.agentRingTimeoutSeconds) : (a.ringTimeout ?? queue.agentRingTimeoutSeconds),
+        freeSince: a.freeSince?.toISOString() ?? null,
       };
     });
     const single = offered.length === 1 ? offered[0]! : null;
@@ -235,7 +236,7 @@ async function readTurn(tx: Transaction<Database>, queueId: string): Promise<Tur
   const { rows } = await sql<HeadEntry & {
     attempt_id: string | null; attempt_no: number; snapshot: string; leg_namespace: string | null;
     agent_id: string | null; contact: string; ring_timeout_seconds: number | null; level: number; position: number;
-    idle_since: Date | null; last_offered_at: Date | null; talk_seconds: string; calls_answered: number;
+    idle_since: Date | null; last_offered_at: Date | null; talk_seconds: string; calls_answered: number; free_since: Date | null;
   }>`
     with ended as (
       update agents set state = 'idle', state_changed_at = now()
@@ -249,7 +250,8 @@ async function readTurn(tx: Transaction<Database>, queueId: string): Promise<Tur
     head as (${eligibleHead(tx, queueId).forNoKeyUpdate().skipLocked()}),
     free as (
       select a.id as agent_id, a.contact, a.ring_timeout_seconds, qa.level, qa.position, qa.last_offered_at,
-             greatest(a.ready_at, a.last_call_ended_at) as idle_since, a.talk_seconds, a.calls_answered
+             greatest(a.ready_at, a.last_call_ended_at) as idle_since, a.talk_seconds, a.calls_answered,
+             greatest(a.status_changed_at, a.state_changed_at, a.ready_at) as agent_free_since
       from agents a join queue_agents qa on qa.agent_id = a.id and qa.queue_id = ${queueId}
       where ${AVAILABLE_NOW} and (a.state = 'idle' or a.id in (select id from ended))),
     ids as (
@@ -257,16 +259,21 @@ async function readTurn(tx: Transaction<Database>, queueId: string): Promise<Tur
              (select coalesce(max(ca.attempt_no), 0)::int + 1 from callback_attempts ca where ca.entry_id = (select id from head)) as attempt_no,
              pg_current_snapshot()::text as snapshot,
              (select id::text from installation) as leg_namespace)
-    select head.*, ids.attempt_id, ids.attempt_no, ids.snapshot, ids.leg_namespace, free.*
+    select head.*, ids.attempt_id, ids.attempt_no, ids.snapshot, ids.leg_namespace, free.*,
+           greatest(free.agent_free_since, head.updated_at, head.next_attempt_at) as free_since
     from head cross join ids left join free on true`.execute(tx);
   const first = rows[0];
   if (!first || first.attempt_id === null) return null;
   if (first.leg_namespace === null) throw new Error('the installation row is missing (migrations/…_installation.ts): no leg uuids can be made');
   return {
-    entry: { id: first.id, kind: first.kind, place: first.place, channel_uuid: first.channel_uuid, fs_node: first.fs_node, callback_number: first.callback_number },
+    entry: {
+      id: first.id, kind: first.kind, place: first.place, channel_uuid: first.channel_uuid, fs_node: first.fs_node, callback_number: first.callback_number,
+      updated_at: first.updated_at, next_attempt_at: first.next_attempt_at,
+    },
     free: rows.map((r) => ({
       id: r.agent_id!, contact: r.contact, ringTimeout: r.ring_timeout_seconds, level: r.level, position: r.position,
       idleSince: r.idle_since, lastOfferedAt: r.last_offered_at, talkSeconds: Number(r.talk_seconds), callsAnswered: r.calls_answered,
+      freeSince: r.free_since,
     })),
     attemptId: first.attempt_id,
     attemptNo: first.attempt_no,
@@ -278,7 +285,7 @@ async function readTurn(tx: Transaction<Database>, queueId: string): Promise<Tur
 /** The query for the earliest eligible entry of a queue (exported for the plan test: it must use queue_entries_eligible_idx). */
 export function eligibleHead(db: Kysely<Database>, queueId: string) {
   return db.selectFrom('queue_entries as e')
-    .select(['e.id', 'e.kind', 'e.place', 'e.channel_uuid', 'e.fs_node', 'e.callback_number'])
+    .select(['e.id', 'e.kind', 'e.place', 'e.channel_uuid', 'e.fs_node', 'e.callback_number', 'e.updated_at', 'e.next_attempt_at'])
     .where('e.queue_id', '=', queueId)
     // Also stated as a plain list, so the planner matches queue_entries_eligible_idx at once;
     // as literals, not parameters: queries are prepared (db/create-db.ts), and a generic plan
@@ -302,6 +309,16 @@ export function eligibleHead(db: Kysely<Database>, queueId: string) {
 interface Candidate extends CandidateAgent {
   readonly contact: string;
   readonly ringTimeout: number | null;
+  /**
+   * When this agent and the head entry could first have been matched: the latest of the agent's
+   * login or return from break (status_changed_at), its becoming idle or entering wrap-up
+   * (state_changed_at), the end of its wrap-up or delay (ready_at), and the entry's last change
+   * (its arrival, its requeue) or a callback's due time. The benchmark's "agent free"
+   * (test/bench/dispatch-bench.ts), extended to an agent who was free before the entry came:
+   * then the entry's arrival starts the clock. An entry change that did not make it eligible
+   * (the callback menu) can only start it later, never earlier. Kept on the attempt's offer.
+   */
+  readonly freeSince: Date | null;
 }
 
 /** SQL condition of an agent that may be offered a call now, its state aside. */

@@ -49,15 +49,21 @@ export interface Pacer {
   acquire(node: string, sessions: number): Promise<void>;
 }
 
+export interface PacerOptions {
+  /** An originate had to wait for room on `node` (once per acquire that waited: worker-metrics.ts). */
+  readonly onPaced?: (node: string) => void;
+}
+
 export class OriginatePacer implements Pacer {
   readonly #redis: Redis;
   readonly #prefix: string;
   readonly #limits: ReadonlyMap<string, number>;
   readonly #log: Logger;
   readonly #local = new Map<string, number[]>();
+  readonly #onPaced: ((node: string) => void) | undefined;
   #redisFailing = false;
 
-  constructor(connection: RedisOptions, prefix: string, limits: ReadonlyMap<string, number>, logger: Logger) {
+  constructor(connection: RedisOptions, prefix: string, limits: ReadonlyMap<string, number>, logger: Logger, options: PacerOptions = {}) {
     // Commands wait for the connection (at start, after a blip) but a ring never waits long for
     // Redis: #take gives up after REDIS_WAIT_MS and paces locally.
     this.#redis = new Redis({ ...connection, maxRetriesPerRequest: 1, connectTimeout: 2000 });
@@ -65,6 +71,7 @@ export class OriginatePacer implements Pacer {
     this.#prefix = prefix;
     this.#limits = limits;
     this.#log = logger;
+    this.#onPaced = options.onPaced;
   }
 
   async acquire(node: string, sessions: number): Promise<void> {
@@ -72,9 +79,10 @@ export class OriginatePacer implements Pacer {
     if (limit === undefined || sessions <= 0) return;
     // Unique across workers and pacers (a member added twice would count once).
     const stamp = randomBytes(8).toString('hex');
-    for (;;) {
+    for (let waited = false; ; waited = true) {
       const wait = await this.#take(node, limit, sessions, stamp);
       if (wait <= 0) return;
+      if (!waited) this.#onPaced?.(node);
       await new Promise((r) => setTimeout(r, wait));
     }
   }

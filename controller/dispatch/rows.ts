@@ -6,6 +6,13 @@ import { json } from '../db/json.js';
 import type { Database, EntryKind, OfferedAgentRecord } from '../db/types.js';
 import type { OfferedAgent, ReservedAttempt } from './types.js';
 
+/**
+ * An element of callback_attempts.offered as the matcher writes it: the snapshot of the
+ * offer, plus when the agent and the entry could first have been matched (ISO time, Postgres's
+ * clock; absent on rows written before it was kept).
+ */
+export type OfferedRecord = OfferedAgentRecord & { readonly freeSince?: string | null };
+
 /** The columns a ReservedAttempt is made of. */
 export interface AttemptView {
   readonly attemptId: string;
@@ -27,6 +34,7 @@ export function reservedAttemptFrom(v: AttemptView): ReservedAttempt {
   const offered = v.agentId === null ? v.offered : v.offered.filter((o) => o.agentId === v.agentId);
   const agents: OfferedAgent[] = offered.map((o) => ({
     agentId: o.agentId, contact: o.contact, legUuid: o.legUuid, ringTimeoutSeconds: o.ringTimeoutSeconds,
+    freeSinceMs: freeSinceMs((o as OfferedRecord).freeSince),
   }));
   const live = v.kind === 'live';
   return {
@@ -41,6 +49,12 @@ export function reservedAttemptFrom(v: AttemptView): ReservedAttempt {
     callbackNumber: live ? null : v.callbackNumber,
     customerLegUuid: live ? null : v.customerLegUuid,
   };
+}
+
+function freeSinceMs(iso: unknown): number | null {
+  if (typeof iso !== 'string') return null;
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? ms : null;
 }
 
 /** One line of the append-only event log. */

@@ -42,6 +42,13 @@ export interface OfferedAgent {
   /** Deterministic `origination_uuid` of this agent's leg for this attempt (legUuid()). */
   readonly legUuid: string;
   readonly ringTimeoutSeconds: number;
+  /**
+   * When this agent and the entry could first have been matched (epoch ms, Postgres's clock):
+   * the later of the agent becoming free and the entry becoming eligible. Dispatch latency is
+   * counted from here to the originate (worker-metrics.ts). Null on attempts reserved before
+   * it was kept.
+   */
+  readonly freeSinceMs?: number | null;
 }
 
 /** What the matcher reserved in one transaction: an attempt ready to be carried out. */
@@ -149,4 +156,39 @@ export interface AttemptStore {
   adopt(attemptId: string, owner: string): Promise<boolean>;
   /** Open, rung attempts whose worker is gone (candidates for adopt). */
   orphans(owner: string): Promise<string[]>;
+}
+
+/**
+ * What the attempt store tells about the changes it commits, once each (the call that made the
+ * change, after its commit): the worker's metrics (worker-metrics.ts). A repeated end, a second
+ * worker seeing the same hangup, or a rolled-back transaction tells nothing.
+ */
+export interface AttemptObserver {
+  /** This call ended the attempt. */
+  attemptEnded(e: AttemptEnded): void;
+  /** This call marked the attempt bridged: the entry is connected to an agent. */
+  bridged(e: AttemptBridged): void;
+  /** Pending callbacks past their expiry became `expired`. */
+  callbacksExpired(queueIds: readonly string[]): void;
+}
+
+export interface AttemptEnded {
+  readonly queueId: string;
+  /** The node its legs went out on (null when it never got one). */
+  readonly node: string | null;
+  readonly result: AttemptOutcome;
+  readonly hangupCause: string | null;
+  readonly entryKind: 'live' | 'callback';
+  /** What became of the entry (attempt-outcome.ts entryAfter): `completed`, `failed`… */
+  readonly entryTo: 'unchanged' | 'completed' | 'abandoned' | 'waiting' | 'callback_pending' | 'failed';
+}
+
+export interface AttemptBridged {
+  readonly queueId: string;
+  readonly entryKind: 'live' | 'callback';
+  /** The place's arrival (a callback keeps the arrival of the call it came from). */
+  readonly arrivedAt: Date;
+  readonly callbackRequestedAt: Date | null;
+  /** Postgres's time of the bridge, like the two above. */
+  readonly bridgedAt: Date;
 }

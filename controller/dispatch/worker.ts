@@ -10,7 +10,7 @@
 import { EventEmitter } from 'node:events';
 import { Worker, type Job } from 'bullmq';
 import { sql } from 'kysely';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Config } from '../config/types.js';
 import { createDb, type Db } from '../db/create-db.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -33,6 +33,7 @@ import { listenForDispatch } from './notify.js';
 import { reconcile, type ReconcileDeps, type ReconcileReport } from './reconciler.js';
 import { redisConnectionOptions } from './redis-options.js';
 import { DISPATCH_CONTROL_QUEUE, DISPATCH_QUEUE, type DispatchJob, type ReservedAttempt } from './types.js';
+import { makeWorkerMetrics } from './worker-metrics.js';
 
 export interface WorkerOptions {
   readonly logger?: Logger;
@@ -48,7 +49,7 @@ export interface WorkerOptions {
   readonly esl?: { readonly commandTimeoutMs?: number; readonly backoff?: BackoffOptions };
   /** BullMQ lock and stalled-check timing (chaos tests shorten them). */
   readonly bullmq?: { readonly lockDurationMs?: number; readonly stalledIntervalMs?: number };
-  /** Metrics go here when given. */
+  /** Metrics go here when given (worker-metrics.ts); without it nothing is measured. */
   readonly registry?: Registry;
   /** Run the reconciler and a full match at start (default true). */
   readonly reconcileAtStart?: boolean;
@@ -95,13 +96,16 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
   const timing: ConnectTiming = { ...DEFAULT_TIMING, ...options.timing };
   const events = new EventEmitter<WorkerEvents>();
 
+  const metrics = options.registry ? makeWorkerMetrics(options.registry) : undefined;
   const db = createDb(config.secrets.databaseUrl, { logger: log, applicationName: 'qcb-worker', max: Math.max(10, config.worker.concurrency + 4) });
-  const store = new PgAttemptStore(db.db);
+  const store = new PgAttemptStore(db.db, metrics?.attempts);
   const lease = new WorkerLease(config.secrets.databaseUrl, { logger: log, ...options.lease });
-  const pacer = new OriginatePacer(connection as RedisOptions, prefix, new Map(config.freeswitch.nodes.map((n) => [n.name, n.originateSessionsPerSecond])), log);
+  const pacer = new OriginatePacer(connection as RedisOptions, prefix, new Map(config.freeswitch.nodes.map((n) => [n.name, n.originateSessionsPerSecond])), log, {
+    onPaced: metrics ? (node) => metrics.paced(node) : undefined,
+  });
   const nodes = new FsNodes(config, { logger: log, commandTimeoutMs: options.esl?.commandTimeoutMs, backoff: options.esl?.backoff });
   const jobs = new DispatchJobs(connection, prefix);
-  const metrics = options.registry ? makeMetrics(options.registry) : undefined;
+  metrics?.watch({ nodes, jobs, queues: config.queues.map((q) => q.name) });
   let connectWorker: Worker<DispatchJob, string, string> | undefined;
   let controlWorker: Worker<DispatchJob, string, string> | undefined;
   let unlisten: (() => Promise<void>) | undefined;
@@ -126,7 +130,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
     inFlight.set(attemptId, p);
     return p;
   };
-  const connectDeps: ConnectDeps = { config, db: db.db, store, nodes, log, scheduleMatch, timing, owner: lease.key, pacer };
+  const connectDeps: ConnectDeps = { config, db: db.db, store, nodes, log, scheduleMatch, timing, owner: lease.key, pacer, metrics: metrics?.connect };
   const adopt = (attemptId: string): Promise<ConnectResult> => once(attemptId, () => adoptAttempt({ ...connectDeps, log: log.child({ attemptId, adopting: true }) }, attemptId));
   const deps: ReconcileDeps = { ...connectDeps, jobs, attemptStore: store, adopt };
   const callEnd = new CallEndListener({ db: db.db, store, nodes, log, scheduleMatch });
@@ -255,8 +259,8 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
       metrics?.inFlight.inc();
       try {
         const result = await once(attemptId, () => runConnect({ ...connectDeps, log: log.child({ attemptId, jobId: job.id }) }, attemptId));
-        if (result.kind === 'ended') metrics?.outcomes.inc({ outcome: result.outcome });
-        if (result.kind === 'bridged') metrics?.outcomes.inc({ outcome: 'bridged' });
+        if (result.kind === 'ended') metrics?.runs.inc({ outcome: result.outcome });
+        if (result.kind === 'bridged') metrics?.runs.inc({ outcome: 'bridged' });
         events.emit('connect', { attemptId, result });
         return result.kind;
       } finally {
@@ -352,12 +356,4 @@ async function closeWithin(worker: Worker<DispatchJob, string, string> | undefin
     log.warn('attempts still in flight after the drain timeout: closing anyway (another worker recovers them)');
     await worker.close(true);
   }
-}
-
-function makeMetrics(registry: Registry) {
-  return {
-    outcomes: new Counter({ name: 'qcb_dispatch_attempts_total', help: 'Connect job runs, by outcome (bridged, or how the attempt ended)', labelNames: ['outcome'], registers: [registry] }),
-    reserved: new Counter({ name: 'qcb_dispatch_reserved_total', help: 'Attempts reserved by the matcher', registers: [registry] }),
-    inFlight: new Gauge({ name: 'qcb_dispatch_connect_in_flight', help: 'Connect jobs running in this worker', registers: [registry] }),
-  };
 }

@@ -1,6 +1,7 @@
 // `qcb run worker`: the dispatch daemon. Loads the config, checks the schema is current, syncs
 // queues and agents into Postgres, connects to every FreeSWITCH node and to Redis, and serves
-// /health, /ready (database, Redis and every node reachable), /metrics. SIGTERM drains: no new
+// /health, /ready (database, Redis and every node reachable), /metrics (the worker's own:
+// dispatch/worker-metrics.ts, and qcb_ready{component="worker"}). SIGTERM drains: no new
 // jobs are taken, attempts in flight finish (up to the drain timeout; after it they are left to
 // another worker, which recovers them from Postgres).
 import { Registry, collectDefaultMetrics } from 'prom-client';
@@ -10,6 +11,7 @@ import { createDb } from '../db/create-db.js';
 import { syncConfig } from '../db/config-sync.js';
 import { startWorker, type DispatchWorker, type WorkerOptions } from '../dispatch/worker.js';
 import { startHttpServer, type OpsHttpServer } from './http-server.js';
+import { registerReadyGauge } from './ready-metric.js';
 import { assertSchemaCurrent } from './run-controller.js';
 import { makeShutdown } from './shutdown.js';
 
@@ -33,6 +35,8 @@ export async function startWorkerDaemon(config: Config, logger?: Logger, options
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'qcb_worker_' });
   let worker: DispatchWorker | undefined;
+  // Not ready until the worker has started (and after it stopped, the HTTP server is gone too).
+  registerReadyGauge(registry, 'worker', () => worker?.ready() ?? Promise.resolve(false));
   let http: OpsHttpServer | undefined;
   const shutdown = makeShutdown(log, () => [
     { name: 'dispatch worker', close: () => worker?.stop() ?? Promise.resolve() },

@@ -86,6 +86,9 @@ test('connects to FreeSWITCH and Redis, serves /health /ready /metrics, and exit
   assert.equal((await fetch(`${base}/ready`)).status, 200);
   const metrics = await (await fetch(`${base}/metrics`)).text();
   assert.match(metrics, /^qcb_dispatch_connect_in_flight 0$/m);
+  // Its readiness and its link to the node as metrics too (dispatch/worker-metrics.ts, ops/ready-metric.ts).
+  assert.match(metrics, /^qcb_ready\{component="worker"\} 1$/m);
+  assert.match(metrics, /^qcb_esl_connected\{node="fs1"\} 1$/m);
   // The worker holds one inbound ESL connection, subscribed to what dispatch watches.
   const clients = fs.inboundClients().filter((c) => c.authed);
   assert.equal(clients.length, 1);
