@@ -2,7 +2,8 @@
 // supervisor page and its live feed, /health, /ready and /metrics. No framework: a route table,
 // zod at the door, the service layer behind it.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { registerAdminProcessMetrics } from './api-metrics.js';
 import { z } from 'zod';
 import type { Logger } from '../log/logger.js';
 import type { AdminService } from '../service/admin-service.js';
@@ -76,9 +77,7 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
   const feed = new FloorFeed({ read: () => o.service.floor(), log: o.log, everyMs: o.feedEveryMs });
   const doc = JSON.stringify(openApiDocument(o.version));
   const pages = supervisorPages();
-  const requests = new Counter({
-    name: 'qcb_api_requests_total', help: 'Admin API requests, by operation and status', labelNames: ['operation', 'status'], registers: [o.registry],
-  });
+  const { requests } = registerAdminProcessMetrics(o.registry);
 
   const clientOf = (req: IncomingMessage): string => {
     const fwd = o.trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0]!.trim() : '';

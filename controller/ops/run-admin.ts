@@ -4,7 +4,7 @@
 // (a new callback wakes the matcher through the entry trigger; a cancel is seen by the attempt
 // in flight; a drain reaches the controller through LISTEN).
 import { sql } from 'kysely';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { Config } from '../config/types.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createDb } from '../db/create-db.js';
@@ -44,7 +44,6 @@ export async function startAdmin(config: Config, logger?: Logger, opts: { feedEv
     await assertSchemaCurrent(db);
     const service = new AdminService(db.db, config);
     const registry = new Registry();
-    collectDefaultMetrics({ register: registry, prefix: 'qcb_admin_' });
     registerFloorMetrics(registry, db.db);
     const ready = async (): Promise<boolean> => { await sql`select 1`.execute(db.db); return true; };
     registerReadyGauge(registry, 'admin', ready);

@@ -12,6 +12,7 @@ import type { Kysely } from 'kysely';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { makeWorkerMetrics } from '../../controller/dispatch/worker-metrics.js';
 import { registerFloorMetrics } from '../../controller/ops/floor-metrics.js';
+import { registerAdminProcessMetrics } from '../../controller/api/api-metrics.js';
 import { registerReadyGauge } from '../../controller/ops/ready-metric.js';
 import type { Database } from '../../controller/db/types.js';
 
@@ -43,6 +44,7 @@ function knownMetrics(): { names: Set<string>; histograms: Set<string> } {
   registerReadyGauge(controller, 'controller', async () => true);
 
   const admin = new Registry();
+  registerAdminProcessMetrics(admin); // as api/admin-server.ts
   // Nothing is queried: registering only names the gauges.
   registerFloorMetrics(admin, {} as Kysely<Database>);
   registerReadyGauge(admin, 'admin', async () => true);
@@ -56,7 +58,6 @@ function knownMetrics(): { names: Set<string>; histograms: Set<string> } {
     }
   }
   for (const n of controllerOwnMetrics()) names.add(n);
-  for (const n of ADMIN_PROCESS_BY_HAND) names.add(n);
   return { names, histograms };
 }
 
@@ -72,14 +73,6 @@ function controllerOwnMetrics(): string[] {
   for (const n of ['qcb_calls_active', 'qcb_calls_total']) assert.ok(found.includes(n), `${n} declared in run-controller.ts`);
   return found;
 }
-
-/**
- * ADMIN PROCESS, BY HAND — to be replaced by the admin daemon's registry once `qcb run admin`
- * can build it without starting (the daemon is being written alongside this). Its floor gauges
- * and qcb_ready are already taken from the real functions above; these are its process
- * metrics, if it calls collectDefaultMetrics with the prefix `qcb_admin_` as the other two do.
- */
-const ADMIN_PROCESS_BY_HAND = ['qcb_admin_process_resident_memory_bytes', 'qcb_admin_nodejs_eventloop_lag_p99_seconds'];
 
 /** Every `qcb_` metric a PromQL text names; a histogram's _bucket/_sum/_count series as the histogram. */
 function referenced(expr: string, histograms: ReadonlySet<string>): string[] {
