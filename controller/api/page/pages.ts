@@ -1,10 +1,11 @@
 // The supervisor page's routes: the login form (POST sets the session cookie), logout, the page
-// itself and its static script and style. Everything else gets a 404.
+// itself (`?tv=1`: large type for a wall screen) and its static script modules and style sheet.
+// Everything else gets a 404.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Auth, SESSION_COOKIE } from '../auth.js';
 import { HttpError, MAX_BODY_BYTES, sendText } from '../http-kit.js';
 import { loginHtml, supervisorHtml } from './html.js';
-import { SUPERVISOR_CSS, SUPERVISOR_JS } from './assets.js';
+import { loadAssets } from './assets.js';
 
 const HTML = 'text/html; charset=utf-8';
 // The page loads only its own script and style, and talks only to this service.
@@ -20,6 +21,7 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 }
 
 export function supervisorPages() {
+  const assets = loadAssets();
   return {
     async handle(req: IncomingMessage, res: ServerResponse, path: string, auth: Auth): Promise<void> {
       const method = req.method ?? 'GET';
@@ -41,14 +43,15 @@ export function supervisorPages() {
         res.writeHead(303, { location: '/login', 'set-cookie': `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`, 'cache-control': 'no-store' });
         return void res.end();
       }
-      if (path === '/static/supervisor.js') return sendText(res, 200, 'text/javascript; charset=utf-8', SUPERVISOR_JS);
-      if (path === '/static/supervisor.css') return sendText(res, 200, 'text/css; charset=utf-8', SUPERVISOR_CSS);
+      const asset = path.startsWith('/static/') ? assets.get(path.slice('/static/'.length)) : undefined;
+      if (asset) return sendText(res, 200, asset.type, asset.body);
       if (path === '/' || path === '/supervisor') {
         if (auth.identify(req) === null) {
           res.writeHead(303, { location: '/login', 'cache-control': 'no-store' });
           return void res.end();
         }
-        return sendText(res, 200, HTML, supervisorHtml(), { 'content-security-policy': CSP });
+        const tv = new URL(req.url ?? '/', 'http://page.invalid').searchParams.get('tv');
+        return sendText(res, 200, HTML, supervisorHtml({ tv: tv !== null && tv !== '0' && tv !== 'false' }), { 'content-security-policy': CSP });
       }
       throw new HttpError(404, 'not_found', `no such page: ${path.slice(0, 100)}`);
     },
