@@ -33,14 +33,23 @@ agents:
 
 let d: DispatchHarness;
 before(async () => {
-  d = await startDispatchHarness(YAML);
+  // 0.04, not the usual 0.01: the first test judges which of two simulated events the worker
+  // saw first (the customer's answer 1 s into a 3.7 s whisper): at 0.01 that gap is 27 ms of real
+  // time, which a loaded 2-core machine sometimes did not give the worker (it then saw the
+  // whisper end first, played no ringback, and the test failed — and left its call up for the next).
+  d = await startDispatchHarness(YAML, { timeScale: 0.04 });
   d.h.fs.defineEndpoint('loopback/agent-agnes', { answerAfterMs: 300 });
   d.h.fs.defineEndpoint('loopback/cust-0671230001', { answerAfterMs: 1000 });
   d.h.fs.defineEndpoint('loopback/cust-0671230002', { busy: true });
   d.h.fs.defineEndpoint('loopback/cust-0671230003', { noAnswer: true });
   d.h.fs.defineEndpoint('loopback/cust-0671230005', { noAnswer: true });
 });
-afterEach(async () => { await changeAgentStatus(d.h.db.db, 'agnes', 'logout'); });
+afterEach(async () => {
+  // A test that failed half-way leaves its call up; the next one must not start with agnes in it.
+  for (const ch of d.channels.all) if (!ch.hungUp) ch.hangup('NORMAL_CLEARING');
+  await waitUntil('agnes out of her call', async () => !['reserved', 'ringing', 'in_call'].includes((await agentRow(d, 'agnes')).state));
+  await changeAgentStatus(d.h.db.db, 'agnes', 'logout');
+});
 after(async () => { await d.close(); });
 
 /** A caller asks for a callback to their own number (key 2, then *); resolves with the callback entry id. */
