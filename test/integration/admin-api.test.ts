@@ -232,6 +232,39 @@ describe('admin API', () => {
     assert.equal((await call('POST', '/api/v1/controllers/%3Cscript%3E/drain', {})).status, 400);
   });
 
+  it('the live feed: the floor first, then a new one when an entry arrives (no reload, no second request)', async () => {
+    const ac = new AbortController();
+    const res = await fetch(`${base}/api/v1/floor/events`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: ac.signal });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const reader = res.body!.getReader();
+    let buffer = '';
+    const nextFloor = async (): Promise<{ entries: { entryId: string }[] }> => {
+      for (;;) {
+        const end = buffer.indexOf('\n\n');
+        if (end >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (block.startsWith('event: floor\n')) return JSON.parse(block.slice(block.indexOf('data: ') + 6)) as { entries: { entryId: string }[] };
+          continue;
+        }
+        const { value, done } = await reader.read();
+        assert.ok(!done, 'the stream stays open');
+        buffer += new TextDecoder().decode(value);
+      }
+    };
+    try {
+      const first = await nextFloor();
+      const fresh = await addLive(t.db, 'sales');
+      assert.ok(!first.entries.some((e) => e.entryId === fresh.id), 'not there before it arrived');
+      let seen = false;
+      for (let i = 0; i < 20 && !seen; i++) seen = (await nextFloor()).entries.some((e) => e.entryId === fresh.id);
+      assert.ok(seen, 'the new caller arrived through the feed');
+    } finally {
+      ac.abort();
+    }
+  });
+
   it('the supervisor login: a wrong token gets no cookie; the cookie reads, and changes need JSON (a cross-site form cannot send it)', async () => {
     const login = (token: string) => fetch(`${base}/login`, {
       method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }).toString(),
