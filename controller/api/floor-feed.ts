@@ -44,9 +44,15 @@ export class FloorFeed {
       this.#clients.delete(res);
       if (this.#clients.size === 0) this.#stop();
     });
-    if (this.#lastEvent !== undefined) res.write(this.#lastEvent);
     this.#start();
-    if (this.#lastEvent === undefined) void this.#tick(true);
+    // A fresh read for the newcomer alone: the last broadcast may be minutes old when nothing
+    // changed since, and the page sets its clock by the snapshot's `at`.
+    void this.#o.read().then((floor) => {
+      if (this.#clients.has(res)) res.write(`event: floor\ndata: ${JSON.stringify(floor)}\n\n`);
+    }, (err: unknown) => {
+      this.#o.log.warn('supervisor feed: could not read the floor for a new page', { err });
+      if (this.#lastEvent !== undefined && this.#clients.has(res)) res.write(this.#lastEvent);
+    });
   }
 
   close(): void {
