@@ -35,6 +35,17 @@ async function api(base: string, token: string, method: string, path: string, bo
   return { status: res.status, json: await res.json() };
 }
 
+/** The value of one series in Prometheus text (labels in any order), or undefined. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_:][a-z0-9_:]*)(?:\{(.*)\})? (\S+)$/i.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/([a-z_]+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+  }
+  return undefined;
+}
+
 describe('real switch: the admin API reaches the calls', labSkip, () => {
   after(releaseLab);
 
@@ -65,6 +76,17 @@ describe('real switch: the admin API reaches the calls', labSkip, () => {
     // The floor shows the call going on.
     const floor = await api(base, token, 'GET', '/api/v1/floor');
     assert.equal(floor.json.agents.find((a: { id: string }) => a.id === 'cb1').state, 'in_call');
+    // The metrics moved as they should on the real switch: the worker's (waits, dispatch
+    // latency, the node's ESL) and the admin's floor gauges.
+    const workerUp = await s.worker.ready;
+    const workerMetrics = await (await fetch(`http://${String(workerUp.http)}/metrics`)).text();
+    assert.equal(sample(workerMetrics, 'qcb_callback_to_connect_seconds_count', { queue: 'cbq' }), 1);
+    assert.equal(sample(workerMetrics, 'qcb_wait_until_agent_seconds_count', { queue: 'cbq', kind: 'callback' }), 1);
+    assert.ok((sample(workerMetrics, 'qcb_dispatch_latency_seconds_count', { queue: 'cbq' }) ?? 0) >= 1, 'dispatch latency observed');
+    assert.equal(sample(workerMetrics, 'qcb_esl_connected', { node: 'fs1' }), 1);
+    const adminMetrics = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    assert.equal(sample(adminMetrics, 'qcb_queue_calls_connected', { queue: 'cbq' }), 1);
+    assert.equal(sample(adminMetrics, 'qcb_agent_state', { agent: 'cb1', status: 'available', state: 'in_call' }), 1);
     assert.deepEqual(s.problems(), []);
     assert.deepEqual(s.switchErrors(), []);
   });
