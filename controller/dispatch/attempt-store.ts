@@ -127,7 +127,19 @@ export class PgAttemptStore implements AttemptStore {
       if (!done) return;
       const entry = await tx.updateTable('queue_entries').set({ status: 'connected', connected_at: now, ...(att.agent_id ? { agent_id: att.agent_id } : {}) })
         .where('id', '=', att.entry_id).where('status', 'in', ['dispatching', 'callback_dialing'])
-        .returning(['kind', 'arrived_at', 'callback_requested_at']).executeTakeFirst();
+        .returning(['kind', 'arrived_at', 'callback_requested_at', 'caller_number']).executeTakeFirst();
+      // A caller who called again while their callback waited, and is now talking to an agent,
+      // no longer needs it (the existing-callback menu: flow/transitions/existing.ts).
+      if (entry?.kind === 'live' && entry.caller_number) {
+        const superseded = await tx.updateTable('queue_entries')
+          .set({ status: 'cancelled', ended_at: now, end_reason: 'served_live', next_attempt_at: null })
+          .where('queue_id', '=', queueId).where('callback_number', '=', entry.caller_number.trim())
+          .where(sql<boolean>`kind = 'callback' and status = 'callback_pending'`)
+          .returning('id').execute();
+        await logEvents(tx, superseded.map((c) => ({
+          type: 'entry.cancelled', queueId, entryId: c.id, details: { by: 'dispatch', reason: 'the customer called again and was connected live', liveEntryId: att.entry_id },
+        })));
+      }
       // An entry no longer under way (ops ended it meanwhile) was not connected by this bridge.
       if (entry) {
         seen = { queueId, entryKind: entry.kind, arrivedAt: entry.arrived_at, callbackRequestedAt: entry.callback_requested_at, bridgedAt: done.bridged_at! };

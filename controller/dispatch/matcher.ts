@@ -299,6 +299,16 @@ export function eligibleHead(db: Kysely<Database>, queueId: string) {
         eb.or([eb('e.expires_at', 'is', null), eb('e.expires_at', '>', sql<Date>`now()`)]),
       ]),
     ]))
+    // A callback whose customer is on the line in this queue right now (they called again and
+    // are in the existing-callback menu, or waiting) is not dialled: their phone is busy with
+    // us, and the live call is served instead (queue_entries_live_on_line_idx; the kind and the
+    // statuses as literals, its predicate).
+    .where((eb) => eb.or([
+      eb('e.kind', '=', 'live'),
+      eb.not(eb.exists(eb.selectFrom('queue_entries as l').select(sql`1`.as('x'))
+        .whereRef('l.queue_id', '=', 'e.queue_id').whereRef('l.caller_number', '=', 'e.callback_number')
+        .where(sql<boolean>`l.kind = 'live' and l.status in ('waiting', 'offering', 'dispatching', 'connected')`))),
+    ]))
     // An open attempt on an eligible entry is an inconsistency for the reconciler to fix;
     // here it would only make the insert fail on the one-open-attempt index.
     .where((eb) => eb.not(eb.exists(eb.selectFrom('callback_attempts as ca').select(sql`1`.as('x'))

@@ -83,6 +83,22 @@ describe('attempt store', () => {
   });
 
   describe('a live call', () => {
+    it('a caller who called again while their callback waited is bridged live: that callback ends (served_live), another number\'s stays', async () => {
+      await login(t.db, 'al');
+      const mine = await addCallback(t.db, 'live', '0441234567');
+      const e = await addLive(t.db, 'live'); // caller_number 0441234567
+      const theirs = await addCallback(t.db, 'live', '0675550000');
+      const r = await reserve('live');
+      assert.equal(r.entryId, e.id, 'the live call, not the callback of the number on the line');
+      assert.equal(await store.markRinging(r.attemptId, OWNER), true);
+      await store.markAgentAnswered(r.attemptId, 'al', 'leg-x', OWNER);
+      await store.markBridged(r.attemptId);
+      const cancelled = await entryRow(t.db, mine.id);
+      assert.deepEqual([cancelled.status, cancelled.end_reason], ['cancelled', 'served_live']);
+      assert.equal((await entryRow(t.db, theirs.id)).status, 'callback_pending');
+      assert.deepEqual((await eventsOf(t.db, mine.id)).at(-1), 'entry.cancelled');
+    });
+
     it('rings, is answered, bridged and ends: entry completed, agent in wrap-up with the call counted', async () => {
       await login(t.db, 'al');
       const e = await addLive(t.db, 'live');

@@ -225,6 +225,22 @@ describe('matcher', () => {
       assert.deepEqual(rs.map((r) => r.entryId), [e1.id], `e1 first, not e2 (${e2.id})`);
     });
 
+    it('a callback whose customer is on the line in the queue is not dialled: the live call is served, the callback waits', async () => {
+      const cb = await addCallback(t.db, 'order', '0441234567');
+      const live = await addLive(t.db, 'order'); // caller_number 0441234567: the same customer, called again
+      const other = await addCallback(t.db, 'order', '0679999999');
+      await login(t.db, 'bob');
+      const [r] = await matchAndReserve(t.db, t.config, { queueId: 'order', limit: 1 });
+      assert.equal(r?.entryId, live.id, `the live call (${live.id}), not the earlier callback (${cb.id})`);
+      // Gone from the line (hung up): the callback is due again, at its place.
+      await t.db.updateTable('queue_entries').set({ status: 'abandoned', ended_at: new Date(), end_reason: 'caller_hangup' }).where('id', '=', live.id).execute();
+      await t.db.updateTable('agents').set({ state: 'idle', current_entry_id: null }).where('id', '=', 'bob').execute();
+      await t.db.updateTable('callback_attempts').set({ ended_at: new Date(), result: 'caller_gone' }).where('entry_id', '=', live.id).execute();
+      const [again] = await matchAndReserve(t.db, t.config, { queueId: 'order', limit: 1 });
+      assert.equal(again?.entryId, cb.id);
+      void other;
+    });
+
     it('the head-of-line query uses the partial index of eligible entries, in its generic plan too', async () => {
       await t.db.transaction().execute(async (tx) => {
         await sql`set local enable_seqscan = off`.execute(tx);
@@ -241,6 +257,8 @@ describe('matcher', () => {
         const generic = JSON.stringify(rows);
         assert.match(generic, /queue_entries_eligible_idx/, generic);
         assert.match(generic, /\$1/, 'a generic plan (parameters, not values)');
+        // The "customer on the line" check reads the few live callers, not the queue's history.
+        assert.match(plan, /queue_entries_live_on_line_idx/, plan);
       });
     });
   });

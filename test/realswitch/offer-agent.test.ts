@@ -81,4 +81,26 @@ describe('real switch: an agent becomes free during the callback offer', labSkip
     }
     assert.deepEqual(s.problems(), []);
   });
+
+  test('a returning caller asked about their pending callback when an agent becomes free: connected live, the callback cancelled, their number never dialled', async (t) => {
+    const s = await stackFor(t, { yaml: QUEUES });
+    const callbackId = await s.addCallback('offered', '0501000079');
+    const caller = await s.call({ queue: '8004', callerIdNumber: '0501000079' });
+    await caller.hears('callback-exists', 15_000); // "you already have a callback: * keep it, # cancel it and wait"
+    await s.login('freed');
+    const agentLeg = await caller.bridged(20_000);
+    assert.ok(agentLeg);
+    const events = s.observer.of(caller.leg);
+    const bridgeAt = events.find((e) => e.name === 'CHANNEL_BRIDGE')!.at;
+    const menuEnd = events.find((e) => e.name === 'CHANNEL_EXECUTE_COMPLETE' && e.h.Application === 'play_and_get_digits');
+    assert.ok(menuEnd && menuEnd.at < bridgeAt, 'the question ended before the agent answered');
+    const cb = await s.until('the callback cancelled', async () => (await s.entries()).find((e) => e.id === callbackId && e.status === 'cancelled'));
+    assert.equal(cb.end_reason, 'served_live');
+    // Nobody dialled the caller's own number while they were on the line: no attempt for the callback.
+    assert.deepEqual(await s.attempts(callbackId), []);
+    assert.deepEqual(s.observer.events.filter((e) => e.name === 'CHANNEL_CREATE' && e.h['Caller-Destination-Number'] === '0501000079'), []);
+    await caller.hangup();
+    assert.deepEqual(s.problems(), []);
+    assert.deepEqual(s.switchErrors(), []);
+  });
 });

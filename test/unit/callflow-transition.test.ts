@@ -754,6 +754,20 @@ describe('existing callback', () => {
     assert.deepEqual(logs(last.effects), ['invalid_key', 'existing_callback_taken_over']);
   });
 
+  it('an agent reserved for the call while it asks: the menu ends, "an agent is free", music, a fresh wait with the ring under way', () => {
+    const t = step(FULL, existingState(FULL), ev.agentReserved());
+    assert.deepEqual(t.state, { kind: 'waiting', entry: ENTRY, offersMade: 0, callerNumber: NUMBER, agentComing: true });
+    assert.deepEqual(t.effects, [
+      fx.log('existing_callback_ended_agent_free', { callbackEntryId: 'cb-9' }),
+      fx.stopEndingRead,
+      fx.play(['agent-available'], 'agent_available', false),
+      fx.hold,
+      fx.start('offer', FULL.offerAfterSeconds), fx.start('max_wait', FULL.maxWaitSeconds!), fx.start('announce', FULL.announceEverySeconds!),
+    ]);
+    // The offer timer firing while that agent rings waits for the ring's end, as for any caller.
+    assert.deepEqual(step(FULL, t.state, ev.timer('offer')).effects, [fx.log('offer_deferred', { reason: 'agent_ringing' })]);
+  });
+
   it('dtmf and timers are ignored while asking', () => {
     for (const e of [ev.dtmf('2'), ev.timer('offer'), ev.timer('max_wait'), ev.timer('announce'), ev.promptDone('x'), ev.commitOk()]) {
       assert.deepEqual(step(FULL, existingState(FULL), e).effects, [], JSON.stringify(e));

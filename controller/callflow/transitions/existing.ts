@@ -1,9 +1,12 @@
 // Dedupe: the caller's number already has an active callback in this queue. `*` keeps it (the live
 // call ends, the callback keeps its earlier place); `#` cancels it and the caller waits on the line
-// in the callback's place.
+// in the callback's place. An agent reserved for this call while the question is asked ends it as
+// in the offer menu (issue 8c): the caller is connected live, and dispatch cancels the callback
+// they no longer need when the bridge is made (dispatch/attempt-store.ts markBridged); it never
+// dials a callback whose number is on the line in the queue (matcher.ts eligibleHead).
 import type { FlowEvent, FlowQueue, FlowState, Transition } from '../types.js';
 import { EXISTING_CALLBACK_MENU_KEYS, existingCallbackPrompts, PROMPT } from '../prompts-for.js';
-import { abandon, bridged, HOLD_MUSIC, log, play, same, waitingTimers } from './common.js';
+import { abandon, bridged, HOLD_MUSIC, log, play, PROMPT_AGENT_AVAILABLE, same, STOP_AND_END_READ, waitingTimers } from './common.js';
 
 type Existing = Extract<FlowState, { kind: 'existing_callback' }>;
 
@@ -28,6 +31,19 @@ export function fromExistingCallback(queue: FlowQueue, state: Existing, event: F
       if ('timeout' in result) return miss(queue, state, 'timeout', null);
       return miss(queue, state, 'invalid', result.invalid);
     }
+    case 'agent_reserved':
+      // The menu holds the channel (play_and_get_digits): it must end for the bridge to take the
+      // caller at once, as in the offer. From here it is a fresh wait, the ring under way.
+      return {
+        state: { kind: 'waiting', entry: state.entry, offersMade: 0, callerNumber: state.callerNumber, agentComing: true },
+        effects: [
+          log('existing_callback_ended_agent_free', { callbackEntryId: state.callbackEntryId }),
+          STOP_AND_END_READ,
+          play([PROMPT_AGENT_AVAILABLE], 'agent_available', false),
+          HOLD_MUSIC,
+          ...waitingTimers(queue, 0),
+        ],
+      };
     case 'hangup':
       return abandon(state.kind, event.cause);
     case 'bridged':
