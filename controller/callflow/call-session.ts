@@ -7,8 +7,8 @@ import type { OutboundSession } from '../esl/outbound-session.js';
 import type { EslEvent } from '../esl/esl-event.js';
 import { assertSingleLine } from '../esl/wire-text.js';
 import type { CallEntryStore, EnteredQueue, EntryWatch } from './ports.js';
-import { PACE_WINDOW_SECONDS, estimateWaitSeconds, waitPrompts } from './wait-estimate.js';
-import type { FlowEffect, FlowEvent, FlowOutcome, FlowState, TimerName } from './types.js';
+import { PACE_WINDOW_SECONDS, callbackEstimatePrompts, estimateWaitSeconds, waitPrompts } from './wait-estimate.js';
+import type { FlowEffect, FlowEvent, FlowOutcome, FlowState, PromptId, TimerName } from './types.js';
 import { initialState, transition } from './transition.js';
 import { toFlowQueue } from './flow-queue.js';
 import { ChannelMedia } from './channel-media.js';
@@ -245,7 +245,11 @@ export class CallSession {
         const cb = this.#queue.callback;
         const r = await store.convertToCallback(this.#requireEntry(), effect.number, { maxAttempts: cb.retry.attempts, expiryMinutes: cb.expiryMinutes })
           .catch((err: Error) => ({ ok: false as const, reason: err.message, agentConnecting: false }));
-        this.#dispatch(r.ok ? { type: 'commit_ok' } : { type: 'commit_failed', reason: r.reason, agentConnecting: r.agentConnecting === true });
+        if (!r.ok) {
+          this.#dispatch({ type: 'commit_failed', reason: r.reason, agentConnecting: r.agentConnecting === true });
+          return;
+        }
+        this.#dispatch({ type: 'commit_ok', estimate: r.duplicateOf === null ? await this.#callbackEstimate() : [] });
         return;
       }
       case 'keep_existing_callback':
@@ -303,6 +307,25 @@ export class CallSession {
 
   #seconds(s: number): number {
     return Math.max(1, Math.round(s * 1000 * (this.#o.timeScale ?? 1)));
+  }
+
+  /**
+   * Roughly when a callback just committed will come (issue 10.4): its place in line and the
+   * queue's recent pace, as the estimated wait is worked out. A failed read says nothing: the
+   * callback is committed, the estimate is only a courtesy.
+   */
+  async #callbackEstimate(): Promise<PromptId[]> {
+    const from = this.#queue.callback.announceEstimateFromMinutes;
+    if (from <= 0 || !this.#entryId) return [];
+    try {
+      const [ahead, served] = await Promise.all([
+        this.#o.store.position(this.#entryId), this.#o.store.servedRecently(this.#queue.name, PACE_WINDOW_SECONDS),
+      ]);
+      return callbackEstimatePrompts(estimateWaitSeconds(ahead, served), from, this.#queue.language);
+    } catch (err) {
+      this.#log.warn('could not estimate when the callback comes', { err });
+      return [];
+    }
   }
 
   async #announcePosition(): Promise<void> {

@@ -36,6 +36,20 @@ export function waitPrompts(seconds: number, language: Language): PromptId[] {
   return ['wait-time-is', ...words, minuteUnit(minutes, language)];
 }
 
+/**
+ * What a caller hears after "thank you" when their callback is far off (issue 10.4): nothing
+ * below `fromMinutes` (or without a pace: null seconds), "we expect to call you back in about"
+ * + minutes under an hour, "it may take more than an hour" beyond. Said only when it helps: a
+ * callback a few minutes away needs no estimate, and a made-up one is worse than none.
+ */
+export function callbackEstimatePrompts(seconds: number | null, fromMinutes: number, language: Language): PromptId[] {
+  if (seconds === null || fromMinutes <= 0 || seconds < fromMinutes * 60) return [];
+  const minutes = Math.round(seconds / 60);
+  if (minutes >= 60) return ['callback-eta-over-hour'];
+  const [, ...quantity] = waitPrompts(seconds, language); // drop "the estimated waiting time is"
+  return ['callback-eta-in', ...quantity];
+}
+
 function minuteUnit(n: number, language: Language): PromptId {
   if (language === 'en') return n === 1 ? 'minute' : 'minutes';
   // uk, ru: 1, 21, 31 … хвилина; 2-4, 22-24 … хвилини; the rest (and 11-14) хвилин.

@@ -49,6 +49,23 @@ const retryOverride = z.strictObject({
 // YAML reads `offerKey: 2` as a number; a key has no leading zeros to lose, so take it.
 const offerKey = z.preprocess((v) => (typeof v === 'number' ? String(v) : v), dtmfKey());
 
+// One key the customer presses to take a callback: a digit, * or # (each has a prompt word).
+const confirmKey = z.preprocess((v) => (typeof v === 'number' ? String(v) : v),
+  z.string().regex(/^[0-9*#]$/, { error: 'expected one key: 0-9, * or # (quote * and #)' }));
+
+/**
+ * Confirm a callback with the customer before the bridge (issue 10 item 5): a voicemail that
+ * answers is not a completed callback. Off by default; callback-confirm.ts carries it out.
+ */
+const confirmCustomer = z.strictObject({
+  enabled: z.boolean().default(false),
+  // Per try: how long after the prompt the customer has to press the key.
+  timeoutSeconds: positiveInt().max(60, { error: 'expected at most 60 seconds' }).default(10),
+  key: confirmKey.default('1'),
+  // How many times the prompt is played when no key (or another key) comes.
+  tries: positiveInt().max(5, { error: 'expected at most 5 tries' }).default(2),
+});
+
 const callback = z.strictObject({
   mode: z.enum(CALLBACK_MODES, { error: typeMessage(`expected one of: ${CALLBACK_MODES.join(', ')}`) }).default('off'),
   offerAfterSeconds: positiveInt().default(60),
@@ -63,12 +80,16 @@ const callback = z.strictObject({
   numberRules: numberRules.prefault({}),
   retry: retryOverride.optional(),
   expiryMinutes: positiveInt().optional(),
+  // After `*`: when the queue's recent pace says the call back is this many minutes away or
+  // more, the caller hears roughly when ("in about 20 minutes"); 0 never says it.
+  announceEstimateFromMinutes: nonNegativeInt().max(24 * 60).default(5),
   menuTimeoutSeconds: positiveInt().default(5),
   menuMaxTries: positiveInt().default(3),
   entryMaxTries: positiveInt().default(3),
   // originate_timeout of the call to the customer (the agent is already on the line, hearing
   // the whisper, while it rings).
   customerRingTimeoutSeconds: positiveInt().default(40),
+  confirmCustomer: confirmCustomer.prefault({}),
 });
 
 const transferExtension = z.string().regex(/^[A-Za-z0-9_*#+.-]{1,64}$/, {

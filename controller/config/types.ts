@@ -61,11 +61,25 @@ export interface CallbackConfig {
   readonly numberRules: NumberRules;
   readonly retry: RetryPolicy;
   readonly expiryMinutes: number;
+  /** After `*`, say roughly when the call back comes when it is this many minutes away or more; 0: never. */
+  readonly announceEstimateFromMinutes: number;
   readonly menuTimeoutSeconds: number;
   readonly menuMaxTries: number;
   readonly entryMaxTries: number;
   /** How long the customer's phone rings (originate_timeout of the customer leg), agent already on the line. */
   readonly customerRingTimeoutSeconds: number;
+  /** Ask the customer to press a key before the bridge (a voicemail is not a completed callback). */
+  readonly confirmCustomer: CustomerConfirm;
+}
+
+export interface CustomerConfirm {
+  readonly enabled: boolean;
+  /** Per try: seconds after the prompt to press the key. */
+  readonly timeoutSeconds: number;
+  /** The key that connects: 0-9, * or #. */
+  readonly key: string;
+  /** Times the prompt is played before the customer counts as not having answered. */
+  readonly tries: number;
 }
 
 export type OverflowTarget =
@@ -117,6 +131,14 @@ export interface AgentConfig {
   readonly busyDelaySeconds: number;
   readonly rejectDelaySeconds: number;
   readonly noAnswerDelaySeconds: number;
+  /** The agent's phone (directory user or caller ID) for the feature codes; null: none. */
+  readonly extension: string | null;
+  /** Feature codes ask for the PIN in `pinEnv` first. */
+  readonly pinRequired: boolean;
+  /** The env var holding this agent's PIN: `QCB_AGENT_PIN_<ID>` (secrets.ts). */
+  readonly pinEnv: string;
+  /** Language of the feature codes' prompts. */
+  readonly language: Language;
 }
 
 /** The admin service (`qcb run admin`): HTTP API, supervisor page, floor metrics. */

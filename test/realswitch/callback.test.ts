@@ -5,6 +5,8 @@
 // the files FreeSWITCH played.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { json } from '../../controller/db/json.js';
 import { labSkip, releaseLab, stackFor } from './lab/suite.js';
 import type { Stack } from './lab/stack.js';
 import type { SeenEvent } from './lab/observer.js';
@@ -64,6 +66,26 @@ describe('real switch: callbacks, agent first', labSkip, () => {
     const [entry] = await s.entries();
     assert.equal(entry!.status, 'callback_pending');
     assert.equal(entry!.callback_number, '0501000123');
+    assert.deepEqual(s.problems(), []);
+  });
+
+  test('after `*` on the real switch, when the queue\'s pace puts the call back 20 minutes away: "thank you", then "in about twenty minutes"; every file played (10.4)', async (t) => {
+    const s = await stackFor(t, { yaml: QUEUES });
+    // 30 connections in the last 15 minutes (one every 30 s) and 39 callers ahead: about 20 minutes.
+    await s.db.db.insertInto('call_events').values(Array.from({ length: 30 }, (_, i) => ({
+      event_type: 'attempt.bridged', queue_id: 'cbq', at: new Date(Date.now() - (i + 1) * 25_000), details: json({}),
+    }))).execute();
+    await s.db.db.insertInto('queue_entries')
+      .values(Array.from({ length: 39 }, () => ({ queue_id: 'cbq', kind: 'live' as const, status: 'waiting' as const, channel_uuid: randomUUID() }))).execute();
+    const caller = await s.call({ queue: '8001', callerIdNumber: '0501000124' });
+    await caller.hears(/^local_stream:\/\/moh$/);
+    await caller.press('2');
+    await caller.hears('callback-menu');
+    await caller.press('*');
+    assert.equal(await caller.ended(), 'NORMAL_CLEARING');
+    const played = s.observer.playedPrompts(caller.leg);
+    assert.deepEqual(played.filter((p) => p.response === 'FILE NOT FOUND'), []);
+    assert.deepEqual(played.map((p) => p.id).slice(-4), ['callback-confirmed', 'callback-eta-in', 'num-20', 'minutes']);
     assert.deepEqual(s.problems(), []);
   });
 

@@ -610,6 +610,12 @@ describe('commit and thanks', () => {
     assert.deepEqual(done.effects, [fx.log('call_released', { outcome: 'callback' }), fx.hangup('NORMAL_CLEARING')]);
   });
 
+  it('commit_ok with an estimate: thank you, then roughly when, in one playback; hang up after it', () => {
+    const t = step(FULL, committingState(FULL), { type: 'commit_ok', estimate: ['callback-eta-in', 'num-20', 'minutes'] });
+    assert.deepEqual(t.effects.filter((e) => e.type === 'play'), [fx.play(['callback-confirmed', 'callback-eta-in', 'num-20', 'minutes'], 'thanks', false)]);
+    assert.equal(step(FULL, t.state, ev.promptDone('thanks')).state.kind, 'ended');
+  });
+
   it('thanking: other prompt_done tags and other events are ignored', () => {
     for (const e of [ev.promptDone('greeting'), ev.dtmf('#'), ev.timer('max_wait'), ev.bridged(), ev.commitFailed(), ev.key('#')]) {
       assert.deepEqual(step(FULL, thankingState(FULL), e), { state: thankingState(FULL), effects: [] }, JSON.stringify(e));

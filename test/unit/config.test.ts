@@ -96,7 +96,7 @@ describe('config: defaults', () => {
       mode: 'off', offerAfterSeconds: 60, offerKey: '2', reofferAfterCancel: false, readBack: true,
       offerPrompt: 'requested', callerIdNumber: null, callerIdName: 'support', dialTemplate: null,
       numberRules: { minLength: 5, maxLength: 15, allow: ['[0-9]+'], blockedPrefixes: [...DEFAULT_BLOCKED_PREFIXES] },
-      retry: { attempts: 3, delaysSeconds: [300] }, expiryMinutes: 240,
+      retry: { attempts: 3, delaysSeconds: [300] }, expiryMinutes: 240, announceEstimateFromMinutes: 5,
       menuTimeoutSeconds: 5, menuMaxTries: 3, entryMaxTries: 3, customerRingTimeoutSeconds: 40,
     });
   });

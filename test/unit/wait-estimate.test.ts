@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { estimateWaitSeconds, MIN_SERVED, PACE_WINDOW_SECONDS, waitPrompts } from '../../controller/callflow/wait-estimate.js';
+import { callbackEstimatePrompts, estimateWaitSeconds, MIN_SERVED, PACE_WINDOW_SECONDS, waitPrompts } from '../../controller/callflow/wait-estimate.js';
 import { LANGUAGES } from '../../controller/config/fields.js';
 
 const PROMPTS = fileURLToPath(new URL('../../prompts/', import.meta.url));
@@ -64,6 +64,25 @@ describe('waitPrompts', () => {
     for (const l of LANGUAGES) {
       for (let s = 0; s <= minutes(70); s += 30) {
         for (const id of waitPrompts(s, l)) {
+          for (const rate of ['8000', '16000']) assert.ok(existsSync(`${PROMPTS}${l}/${rate}/${id}.wav`), `${l}/${rate}/${id}.wav`);
+        }
+      }
+    }
+  });
+
+  it('after `*`: roughly when the callback comes, only when it is far off and there is a pace (issue 10.4)', () => {
+    assert.deepEqual(callbackEstimatePrompts(null, 5, 'en'), [], 'no pace: nothing made up');
+    assert.deepEqual(callbackEstimatePrompts(minutes(4), 5, 'en'), [], 'a few minutes: no estimate needed');
+    assert.deepEqual(callbackEstimatePrompts(minutes(20), 0, 'en'), [], '0 turns it off');
+    assert.deepEqual(callbackEstimatePrompts(minutes(20), 5, 'en'), ['callback-eta-in', 'num-20', 'minutes']);
+    assert.deepEqual(callbackEstimatePrompts(minutes(21), 5, 'uk'), ['callback-eta-in', 'num-20', 'num-1-f', 'minute']);
+    assert.deepEqual(callbackEstimatePrompts(minutes(5), 5, 'ru'), ['callback-eta-in', 'num-5', 'minutes']);
+    assert.deepEqual(callbackEstimatePrompts(minutes(75), 5, 'ru'), ['callback-eta-over-hour']);
+    // From the queue's pace: 39 ahead, 30 served in the last 15 minutes → about 20 minutes.
+    assert.deepEqual(callbackEstimatePrompts(estimateWaitSeconds(39, 30), 5, 'en'), ['callback-eta-in', 'num-20', 'minutes']);
+    for (const l of LANGUAGES) {
+      for (let s = minutes(5); s <= minutes(70); s += 60) {
+        for (const id of callbackEstimatePrompts(s, 5, l)) {
           for (const rate of ['8000', '16000']) assert.ok(existsSync(`${PROMPTS}${l}/${rate}/${id}.wav`), `${l}/${rate}/${id}.wav`);
         }
       }

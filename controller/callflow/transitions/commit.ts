@@ -19,7 +19,8 @@ export function fromCommitting(queue: FlowQueue, state: Committing, event: FlowE
         effects: [
           log('callback_committed', { number: state.number }),
           cancelTimer('max_wait'),
-          play([PROMPT.callbackConfirmed], 'thanks', false),
+          // "Thank you, we will contact you shortly", and roughly when when it is far off.
+          play([PROMPT.callbackConfirmed, ...(event.estimate ?? [])], 'thanks', false),
         ],
       };
     case 'commit_failed': {

@@ -3,6 +3,7 @@
 // Ukrainian plays its prompts from prompts/uk (and the files exist there).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import {
   startHarness, appStarted, waitUntil, promptsPlayed, assertPromptFiles, entriesOf, freshNumber, digits, PROMPTS_DIR,
   type Harness,
@@ -79,6 +80,39 @@ test('estimated wait: after the position, the wait by the queue\'s recent pace (
   assert.equal(await a.outcome, 'abandoned');
   assert.equal(await b.outcome, 'abandoned');
   assertPromptFiles(b.channel, 'ru');
+});
+
+test('after `*`: "thank you", then roughly when the call back comes when the queue\'s pace puts it 5 minutes or more away (issue 10.4)', async () => {
+  // 30 connections in the last 15 minutes (one every 30 s) and 39 callers ahead: about 20 minutes.
+  const bridged = Array.from({ length: 30 }, (_, i) => ({
+    event_type: 'attempt.bridged', queue_id: 'eta', at: new Date(Date.now() - (i + 1) * 25_000), details: json({}),
+  }));
+  await h.db.db.insertInto('call_events').values(bridged).execute();
+  const ahead = await h.db.db.insertInto('queue_entries')
+    .values(Array.from({ length: 39 }, () => ({ queue_id: 'eta', kind: 'live' as const, status: 'waiting' as const, channel_uuid: randomUUID() })))
+    .returning('id').execute();
+  try {
+    const { channel, outcome } = await h.call({ destination: '8109', callerIdNumber: freshNumber() });
+    await appStarted(channel, 'playback', { arg: MOH });
+    channel.sendDtmf('2');
+    await appStarted(channel, PAGD);
+    channel.sendDtmf('*');
+    assert.equal(await outcome, 'callback');
+    assert.deepEqual(promptsPlayed(channel).slice(-4), ['callback-confirmed', 'callback-eta-in', 'num-20', 'minutes']);
+    assertPromptFiles(channel);
+    // A caller with few ahead hears no estimate (the call back is minutes away).
+    await h.db.db.updateTable('queue_entries').set({ status: 'cancelled', ended_at: new Date(), end_reason: 'test' }).where('id', 'in', ahead.map((a) => a.id)).execute();
+    const near = await h.call({ destination: '8109', callerIdNumber: freshNumber() });
+    await appStarted(near.channel, 'playback', { arg: MOH });
+    near.channel.sendDtmf('2');
+    await appStarted(near.channel, PAGD);
+    near.channel.sendDtmf('*');
+    assert.equal(await near.outcome, 'callback');
+    assert.deepEqual(promptsPlayed(near.channel).slice(-1), ['callback-confirmed']);
+  } finally {
+    await h.db.db.updateTable('queue_entries').set({ status: 'cancelled', ended_at: new Date(), end_reason: 'test' })
+      .where('queue_id', '=', 'eta').where('status', 'in', ['waiting', 'callback_pending']).execute();
+  }
 });
 
 test('read-back off (a Ukrainian queue): no digits are ever played, not the caller ID nor a typed number', async () => {

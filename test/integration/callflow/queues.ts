@@ -36,6 +36,9 @@ queues:
     language: ru
     callback: { mode: on_request, ${CB} }
     announce: { positionEverySeconds: 10, estimatedWait: true }
+  - name: eta
+    extension: "8109"
+    callback: { mode: on_request, ${CB} }
   - name: ukrainian
     extension: "8107"
     language: uk
