@@ -16,7 +16,11 @@
 // - agent answered, callback, customer not dialled: whisper and dial, as the run would have;
 // - customer being dialled: its leg still ringing is watched (answer → bridge; hangup → the
 //   agent hears why); no leg → the dial is over (a customer try, retried by the policy);
-// - customer answered: bridge.
+// - customer answered: bridge; with the queue's confirm step (callback-confirm.ts) only once the
+//   customer has pressed the key — the switch tells: the key in the ask's variable (confirmed:
+//   bridge), the ask's end marker without it (not confirmed: the agent hears so, a try not
+//   answered), an ask under way (its end is awaited, it is never sent twice), no ask (the dead
+//   run died before it: asked now). The customer is never dialled again.
 // Legs that an originate still in flight might create a moment later are hung up on sight for
 // a few seconds (killLateLegs), so a half-sent dial never rings someone with nobody behind it.
 import type { EslInboundClient } from '../esl/inbound-client.js';
@@ -174,9 +178,13 @@ async function customerDialled(deps: ConnectDeps, plan: CallbackPlan, p: Attempt
     // `uuid_break <leg> all` stops it and flushes what is queued (mod_commands.c
     // break_function); then ours is the only one. (A whisper the dead run was still playing is
     // cut short by it: the agent has heard its start, and the call goes on.)
+    // Not the customer's, though, while they may be asked to confirm: `uuid_break all` would cut
+    // the ask's prompt and drop the end marker queued behind it (callback-confirm.ts); the
+    // confirm step stops a ringback on a customer it finds confirmed.
+    const confirming = plan.queue.callback.confirmCustomer.enabled;
     const quiet = Promise.all([
       breakAudio(client, agentLeg),
-      p.customerAnsweredAt !== null ? breakAudio(client, plan.customerLeg) : undefined,
+      p.customerAnsweredAt !== null && !confirming ? breakAudio(client, plan.customerLeg) : undefined,
     ]).then((): PlayEnd => 'played');
     return await awaitCustomer(deps, plan, agent, ring, quiet);
   } finally {
@@ -202,7 +210,7 @@ function watchedRing(deps: ConnectDeps, client: EslInboundClient, leg: ChannelWa
     await killChannel(client, leg.uuid, 'NO_ANSWER').catch(() => false);
     return { ok: false, cause: 'NO_ANSWER' };
   })();
-  return { answer, pending: Promise.resolve() };
+  return { answer, pending: Promise.resolve(), adopted: true };
 }
 
 /** How long an answered leg's originate may take to return and start its app (seen: ~20 ms). */

@@ -31,8 +31,12 @@ export const RINGBACK = 'tone_stream://%(2000,4000,440,480);loops=-1';
  * the real switch, the agent heard about one second of it.
  */
 export function whisperPrompts(queue: QueueConfig): PromptId[] {
-  const name = queue.prompts[QUEUE_NAME_PROMPT] !== undefined ? [QUEUE_NAME_PROMPT] : digitsPrompts(queue.extension);
-  return ['agent-callback-queue', ...name];
+  return ['agent-callback-queue', ...queueNamePrompts(queue)];
+}
+
+/** The queue's name as said to the agent and to a customer asked to confirm: its `queue-name` prompt, or its extension digit by digit. */
+export function queueNamePrompts(queue: QueueConfig): PromptId[] {
+  return queue.prompts[QUEUE_NAME_PROMPT] !== undefined ? [QUEUE_NAME_PROMPT] : digitsPrompts(queue.extension);
 }
 
 export function whisperArg(config: Config, queue: QueueConfig): string {
@@ -40,15 +44,24 @@ export function whisperArg(config: Config, queue: QueueConfig): string {
 }
 
 /** The notice for a customer who could not be reached, by how the try ended (issue 8i: say what happened). */
-export function noticePrompt(outcome: AttemptOutcome): PromptId {
+export function noticePrompt(outcome: AttemptOutcome, cause?: string | null): PromptId {
+  // Answered but did not press the confirm key (callback-confirm.ts): not "did not answer".
+  if (cause === NOT_CONFIRMED) return 'agent-customer-not-confirmed';
   if (outcome === 'customer_busy') return 'agent-customer-busy';
   if (outcome === 'customer_no_answer') return 'agent-customer-no-answer';
   return 'agent-customer-failed';
 }
 
-export function noticeArg(config: Config, queue: QueueConfig, outcome: AttemptOutcome): string {
-  return playbackArg(promptSetFor(config, queue), [noticePrompt(outcome)]);
+export function noticeArg(config: Config, queue: QueueConfig, outcome: AttemptOutcome, cause?: string | null): string {
+  return playbackArg(promptSetFor(config, queue), [noticePrompt(outcome, cause)]);
 }
+
+/**
+ * The hangup cause written on a try whose customer answered but did not confirm (no key in
+ * time, another key, or hung up while asked): the outcome is `customer_no_answer`, so the retry
+ * policy treats it as a call nobody took; the cause tells reports why.
+ */
+export const NOT_CONFIRMED = 'NOT_CONFIRMED';
 
 /**
  * `uuid_broadcast <leg> <file> aleg`. The file argument comes from playbackArg or is RINGBACK

@@ -15,6 +15,8 @@
 //   and only then is G hung up;
 // - the agent hanging up does not touch the customer leg we originated (as d02 for the caller):
 //   we kill it ourselves.
+// - a queue with `callback.confirmCustomer` asks the customer to press a key before the bridge
+//   (callback-confirm.ts): a voicemail that answers is a try not answered, retried by the policy.
 // At most one customer dial per answered agent; none from a re-run (connect-job.ts). The steps
 // after the agent's answer are exported: a worker that adopts an interrupted attempt
 // (adopt-attempt.ts) goes on from where it stopped.
@@ -31,6 +33,7 @@ import { EslTimeoutError } from '../esl/errors/esl-timeout-error.js';
 import { breakAudio, LegTone, noticeArg, playToLeg, startPlayback, whisperArg, type PlayEnd } from './agent-audio.js';
 import { finish, queueOf, recordOrHangUp, TAKEN, type ConnectDeps, type ConnectResult } from './connect-deps.js';
 import { sessionsFor } from './originate-pacer.js';
+import { confirmBeforeBridge } from './callback-confirm.js';
 
 const JOB_MARGIN_MS = 15_000;
 
@@ -140,6 +143,8 @@ export interface CustomerRing {
   readonly answer: Promise<OriginateResult>;
   /** Settles when nothing more can create the customer leg (the job); killWhilePending retries until then. */
   readonly pending: Promise<unknown>;
+  /** A worker took the attempt over: the dead run may have asked the customer to confirm already (callback-confirm.ts resumeAsk). */
+  readonly adopted?: boolean;
 }
 
 /**
@@ -185,14 +190,25 @@ export async function awaitCustomer(deps: ConnectDeps, plan: CallbackPlan, agent
   const customer = new ChannelWatch(client, customerUuid);
   try {
     if ((await deps.store.markCustomerAnswered(id, deps.owner)) === 'taken') return TAKEN;
-    if (!whisperOver) {
-      // Answered before the whisper is over: ringback until it is, never dead air.
+    // What a bridge waits for on the agent's side: the whisper over, a ringback asked for begun.
+    let agentAudio: Promise<unknown> = whisper.then(() => agentTone.settled());
+    let agentAudioOver = (): boolean => whisperOver;
+    if (plan.queue.callback.confirmCustomer.enabled) {
+      // A voicemail is not a completed callback: the customer presses the key first (issue 10 item 5).
+      const confirmed = await confirmBeforeBridge(deps, plan, agent, customer, agentAudio, { resume: ring.adopted === true });
+      if (confirmed.kind !== 'confirmed') return confirmed;
+      let over = false;
+      agentAudio = confirmed.agentReady.then(() => { over = true; });
+      agentAudioOver = () => over;
+    }
+    if (!agentAudioOver()) {
+      // Answered (or confirmed) before the agent's audio is over: ringback until it is, never dead air.
       const customerTone = new LegTone(client, customer);
       customerTone.start();
-      await whisper;
+      await agentAudio;
       await customerTone.settled();
     }
-    await agentTone.settled();
+    await agentAudio;
     const bridged = await api(client, `uuid_bridge ${assertUuid(agent.uuid)} ${customerUuid}`);
     if (!bridged.startsWith('+OK')) {
       // d08: `-ERR Invalid uuid` — one side left between the answer and the bridge.

@@ -98,6 +98,7 @@ describe('config: defaults', () => {
       numberRules: { minLength: 5, maxLength: 15, allow: ['[0-9]+'], blockedPrefixes: [...DEFAULT_BLOCKED_PREFIXES] },
       retry: { attempts: 3, delaysSeconds: [300] }, expiryMinutes: 240, announceEstimateFromMinutes: 5,
       menuTimeoutSeconds: 5, menuMaxTries: 3, entryMaxTries: 3, customerRingTimeoutSeconds: 40,
+      confirmCustomer: { enabled: false, timeoutSeconds: 10, key: '1', tries: 2 },
     });
   });
 

@@ -7,6 +7,35 @@ import { parseDtmf } from '../model/channel.js';
 
 const words = (arg: string | undefined): string[] => (arg ?? '').trim().split(/\s+/).filter(Boolean);
 
+/**
+ * switch_separate_string(buf, ' ', argv, max) as mod_commands uses it (separate_string_blank_delim
+ * and cleanup_separated_string, switch_utils.c): blanks outside single quotes split, the quotes
+ * are dropped, a backslash takes the next character as it is; the last of `max` fields keeps the
+ * rest. So `uuid_broadcast <uuid> 'play_and_get_digits::1 1 2 …' aleg` is three fields.
+ */
+export function blankDelimFields(arg: string | undefined, max: number): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  let started = false;
+  const s = (arg ?? '').trim();
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === ' ' && !quoted && out.length < max - 1) {
+      if (started) out.push(cur);
+      cur = '';
+      started = false;
+      continue;
+    }
+    started = true;
+    if (c === '\\' && i + 1 < s.length) cur += s[++i];
+    else if (c === "'" && (quoted || s.indexOf("'", i + 1) >= 0)) quoted = !quoted;
+    else cur += c;
+  }
+  if (started) out.push(cur);
+  return out;
+}
+
 export const uuidApis: Record<string, ApiHandler> = {
   // d08: with no argument, an extra word or upper case → false (exact match); no LF
   uuid_exists: (arg, env) => (env.core.channels.has((arg ?? '').trim()) && !(arg ?? '').trim().includes(' ') ? 'true' : 'false'),
@@ -93,12 +122,15 @@ export const uuidApis: Record<string, ApiHandler> = {
   },
 
   uuid_broadcast: (arg, env) => {
-    const [uuid, path] = words(arg);
+    // argv[4] in uuid_broadcast_function (mod_commands.c): a quoted `app::args` is one field.
+    const [uuid, path] = blankDelimFields(arg, 4);
     if (!uuid || !path) return '-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n';
     const ch = env.core.channels.get(uuid);
     if (!ch) return '-ERR invalid uuid\n';
     // d03: switch_ivr_broadcast queues `execute playback` with event-lock (it runs nested in park)
-    const [app, appArg] = path.includes('::') ? (path.split('::', 2) as [string, string]) : ['playback', path];
+    // `app::args` split at the first `::` (switch_ivr_broadcast, switch_ivr_async.c); else playback.
+    const at = path.indexOf('::');
+    const [app, appArg] = at >= 0 ? [path.slice(0, at), path.slice(at + 2)] : ['playback', path];
     // An answered leg whose originate has not returned: the originate thread consumes its
     // queued private events (switch_ivr_originate.c parses them while the peer is not parked)
     // and the playback never starts. On 1.10.12 a broadcast sent on CHANNEL_ANSWER was lost 2
