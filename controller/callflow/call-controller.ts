@@ -1,6 +1,7 @@
 // The outbound-socket handler: for each call FreeSWITCH hands us, find its queue, read the
 // caller ID safely, and run a CallSession. An unknown queue gets a log line and a polite
-// goodbye, never a crash.
+// goodbye, never a crash. A feature code from an agent's phone (the dialplan sets
+// qcb_agent_code) goes to its own short session instead (controller/agentcodes/).
 import type { Logger } from '../log/logger.js';
 import type { Config, QueueConfig } from '../config/types.js';
 import type { OutboundSession } from '../esl/outbound-session.js';
@@ -10,6 +11,9 @@ import type { CallEntryStore, EntryWatch } from './ports.js';
 import type { FlowOutcome } from './types.js';
 import { CallSession } from './call-session.js';
 import { playbackArg, type PromptSet } from './prompt-files.js';
+import { AGENT_CODE_VARIABLE, parseAgentCode } from '../agentcodes/agent-code.js';
+import { AgentCodeSession, type AgentCodeOutcome } from '../agentcodes/agent-code-session.js';
+import type { AgentStatusChanger } from '../agentcodes/agent-status.js';
 
 export interface CallControllerOptions {
   readonly config: Config;
@@ -21,6 +25,10 @@ export interface CallControllerOptions {
   readonly onCallEnded?: (info: { queue: string | null; outcome: FlowOutcome | 'unknown_queue'; channelUuid: string }) => void;
   /** Dispatch's news of callers' entries (agent reserved / released: issue 8c). */
   readonly entryWatch?: EntryWatch;
+  /** Agents' feature codes change the status through this (absent: they are answered "could not be changed"). */
+  readonly agentStatus?: AgentStatusChanger;
+  /** Told about every finished feature-code call (metrics, tests). */
+  readonly onAgentCode?: (info: { code: string; outcome: AgentCodeOutcome | 'invalid_code'; channelUuid: string }) => void;
 }
 
 /** Channel variables the dialplan may set to name the queue (freeswitch/dialplan). */
@@ -51,6 +59,11 @@ export function createCallHandler(options: CallControllerOptions): (channel: Out
   return async (channel) => {
     const data = channel.channelData;
     const log = options.logger.child({ callUuid: channel.uuid });
+    const code = parseAgentCode(data.variable(AGENT_CODE_VARIABLE));
+    if (code !== null) {
+      await runAgentCode(options, channel, code, log);
+      return;
+    }
     const queue = resolveQueue(config, channel);
     if (!queue) {
       log.warn('call for an unknown queue: saying goodbye', {
@@ -89,6 +102,24 @@ export function createCallHandler(options: CallControllerOptions): (channel: Out
   };
 }
 
+async function runAgentCode(
+  options: CallControllerOptions, channel: OutboundSession, code: NonNullable<ReturnType<typeof parseAgentCode>>, log: Logger,
+): Promise<void> {
+  if ('invalid' in code) {
+    log.warn('feature code with an unknown action: saying goodbye', { [AGENT_CODE_VARIABLE]: code.invalid });
+    await politeGoodbye(options.config, channel, 'agent-status-failed').catch(() => undefined);
+    options.onAgentCode?.({ code: 'invalid', outcome: 'invalid_code', channelUuid: channel.uuid });
+    return;
+  }
+  const session = new AgentCodeSession({
+    channel, action: code.action, config: options.config, statusChanger: options.agentStatus,
+    logger: log, timeScale: options.timeScale, commandTimeoutMs: options.commandTimeoutMs,
+  });
+  const outcome = await session.run();
+  log.info('feature code call ended', { code: code.action, outcome });
+  options.onAgentCode?.({ code: code.action, outcome, channelUuid: channel.uuid });
+}
+
 /** The FreeSWITCH node a call came from: `qcb_node` from the dialplan, the switch's name, or the default. */
 function nodeOf(config: Config, channel: OutboundSession): string {
   const names = config.freeswitch.nodes.map((n) => n.name);
@@ -96,9 +127,9 @@ function nodeOf(config: Config, channel: OutboundSession): string {
   return candidates.find((c): c is string => c !== undefined && names.includes(c)) ?? config.freeswitch.defaultNode;
 }
 
-async function politeGoodbye(config: Config, channel: OutboundSession): Promise<void> {
+async function politeGoodbye(config: Config, channel: OutboundSession, prompt = 'all-busy-goodbye'): Promise<void> {
   await channel.execute('answer');
   const set: PromptSet = { directory: config.prompts.directory, language: config.prompts.defaultLanguage, overrides: {} };
-  await channel.execute('playback', playbackArg(set, ['all-busy-goodbye']), { timeoutMs: 60_000 });
+  await channel.execute('playback', playbackArg(set, [prompt]), { timeoutMs: 60_000 });
   await channel.hangup('NORMAL_CLEARING');
 }

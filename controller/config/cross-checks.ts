@@ -3,7 +3,7 @@
 // (not the zod output) so they run even when the schema found problems elsewhere: the
 // operator gets every error in one pass.
 import type { ConfigIssue } from './config-error.js';
-import { eslPasswordEnvName } from './secrets.js';
+import { agentPinEnvName, eslPasswordEnvName } from './secrets.js';
 
 type Raw = Record<string, unknown>;
 
@@ -106,6 +106,20 @@ function checkAgents(raw: Raw, names: Set<string>, issues: ConfigIssue[]): void 
   agents.forEach((a, i) => {
     const tiers = list(rec(a).tiers);
     unique(tiers, 'queue', `agents[${i}].tiers`, 'tier for queue', issues);
+  // One phone, one agent: a feature code from it must name a single agent.
+  unique(agents, 'extension', 'agents', 'agent extension', issues);
+  // ann-2 and ann_2 would read the same QCB_AGENT_PIN_ANN_2.
+  const byPinEnv = new Map<string, string>();
+  agents.forEach((a, i) => {
+    const id = str(rec(a).id);
+    if (id === undefined || rec(a).pinRequired !== true) return;
+    const env = agentPinEnvName(id);
+    const other = byPinEnv.get(env);
+    if (other !== undefined && other !== id) {
+      issues.push({ path: `agents[${i}].id`, message: `agents "${other}" and "${id}" would share the PIN variable ${env}; rename one` });
+    }
+    byPinEnv.set(env, id);
+  });
     tiers.forEach((t, j) => {
       const queue = str(rec(t).queue);
       if (queue !== undefined && !names.has(queue)) {

@@ -3,7 +3,7 @@
 // and only as a default argument: callers (tests) pass their own `env`.
 import type { ConfigIssue } from './config-error.js';
 import { ConfigError } from './config-error.js';
-import { Secrets } from './secrets.js';
+import { AGENT_PIN_ENV_PREFIX, Secrets } from './secrets.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -90,6 +90,21 @@ function apiToken(env: Env, issues: ConfigIssue[]): string | undefined {
   return v;
 }
 
+/**
+ * QCB_AGENT_PIN_<ID>: the agents' feature-code PINs, 4-12 digits (what a phone keypad types and
+ * play_and_get_digits collects). The message says what is wrong, never the value.
+ */
+function agentPins(env: Env, issues: ConfigIssue[]): Record<string, string> {
+  const pins: Record<string, string> = {};
+  for (const name of Object.keys(env)) {
+    const v = read(env, name);
+    if (!name.startsWith(AGENT_PIN_ENV_PREFIX) || v === undefined) continue;
+    if (/^[0-9]{4,12}$/.test(v)) pins[name] = v;
+    else issues.push({ path: `env.${name}`, message: 'expected a PIN of 4-12 digits' });
+  }
+  return pins;
+}
+
 /** Parses the environment, collecting every problem instead of stopping at the first. */
 export function parseEnv(env: Env, need: readonly EnvNeed[] = []): { value: EnvConfig; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
@@ -119,7 +134,10 @@ export function parseEnv(env: Env, need: readonly EnvNeed[] = []): { value: EnvC
       workerHttp: portVar(env, 'QCB_WORKER_HTTP_PORT', issues),
       adminHttp: portVar(env, 'QCB_ADMIN_HTTP_PORT', issues),
     },
-    secrets: new Secrets({ databaseUrl, redisUrl, eslPassword: read(env, 'ESL_PASSWORD'), eslPasswordsByEnv, apiToken: apiToken(env, issues) }),
+    secrets: new Secrets({
+      databaseUrl, redisUrl, eslPassword: read(env, 'ESL_PASSWORD'), eslPasswordsByEnv, apiToken: apiToken(env, issues),
+      agentPinsByEnv: agentPins(env, issues),
+    }),
   };
   return { value, issues };
 }

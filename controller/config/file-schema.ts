@@ -3,7 +3,7 @@
 // of config bug. Secrets are not part of this schema at all (they come from the environment).
 import { z } from 'zod';
 import {
-  absolutePath, dialString, host, identifier, label, language, nonNegativeInt, port, positiveInt,
+  absolutePath, dialString, extension, host, identifier, label, language, nonNegativeInt, port, positiveInt,
 } from './fields.js';
 import { queueSchema, retryDelays } from './queue-schema.js';
 
@@ -91,6 +91,14 @@ const agent = z.strictObject({
   busyDelaySeconds: nonNegativeInt().default(60),
   rejectDelaySeconds: nonNegativeInt().default(10),
   noAnswerDelaySeconds: nonNegativeInt().default(60),
+  // The agent's own phone, for the feature codes (*50 log in …, controller/agentcodes/): the
+  // directory user it authenticates as, else its caller ID. Unique (cross-checks.ts).
+  extension: extension().optional(),
+  // Feature codes ask for a PIN first. The PIN itself is a secret: QCB_AGENT_PIN_<ID> in the
+  // environment (secrets.ts), never in this file; a PIN required but not set is an error.
+  pinRequired: z.boolean().default(false),
+  // The language the feature codes answer in; default prompts.defaultLanguage.
+  language: language().optional(),
 });
 
 /** The whole YAML file. */

@@ -6,14 +6,17 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { crossCheck } from './cross-checks.js';
 import { parseEnv, type Env, type EnvNeed } from './env.js';
-import { fileSchema } from './file-schema.js';
+import { fileSchema, type FileInput } from './file-schema.js';
 import { configErrorMap, fromZodIssues, parsePath } from './issues.js';
 import { deepFreeze, resolveConfig } from './resolve.js';
-import { eslPasswordEnvName, findSecretsInFile } from './secrets.js';
+import { agentPinEnvName, eslPasswordEnvName, findSecretsInFile, type Secrets } from './secrets.js';
 import type { Config } from './types.js';
 
-/** Secrets a process needs; `esl` means a password for every FreeSWITCH node. */
-export type ConfigNeed = EnvNeed | 'esl';
+/**
+ * Secrets a process needs; `esl` means a password for every FreeSWITCH node, `agentPins` a PIN
+ * for every agent with `pinRequired: true` (the controller, which answers the feature codes).
+ */
+export type ConfigNeed = EnvNeed | 'esl' | 'agentPins';
 
 export interface LoadConfigOptions {
   /** Environment to read; default process.env. */
@@ -26,6 +29,8 @@ export interface LoadConfigOptions {
   need?: readonly ConfigNeed[];
 }
 
+const isEnvNeed = (n: ConfigNeed): n is EnvNeed => n === 'database' || n === 'redis';
+
 /** Line (1-based) of the deepest YAML node along `path`, if the path points into the file. */
 function lineOf(doc: Document, lines: LineCounter, path: string): number | undefined {
   const segs = parsePath(path);
@@ -34,6 +39,27 @@ function lineOf(doc: Document, lines: LineCounter, path: string): number | undef
     if (node && typeof node === 'object' && Array.isArray(node.range)) return lines.linePos(node.range[0]).line;
   }
   return undefined;
+}
+
+/**
+ * The agents' PINs against the file: with `required`, every agent with pinRequired must have
+ * its QCB_AGENT_PIN_<ID>; always, a PIN variable no such agent reads is an error (a typo in the
+ * name, or a PIN the operator believes protects an agent whose codes never ask for it).
+ */
+function agentPinIssues(agents: FileInput['agents'], secrets: Secrets, required: boolean): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const read = new Set<string>();
+  agents.forEach((a, i) => {
+    if (!a.pinRequired) return;
+    read.add(agentPinEnvName(a.id));
+    if (required && secrets.agentPin(a.id) === undefined) {
+      issues.push({ path: `agents[${i}].pinRequired`, message: `no PIN for agent "${a.id}": set ${agentPinEnvName(a.id)} in the environment` });
+    }
+  });
+  for (const name of secrets.agentPinEnvNames) {
+    if (!read.has(name)) issues.push({ path: `env.${name}`, message: 'set, but no agent with pinRequired: true reads it (agent ids map to QCB_AGENT_PIN_<ID>, upper-cased, other characters as "_")' });
+  }
+  return issues;
 }
 
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
@@ -51,7 +77,7 @@ function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
  * `source` names the text in messages (a file path).
  */
 export function parseConfig(text: string, env: Env, need: readonly ConfigNeed[] = [], source?: string): Config {
-  const parsedEnv = parseEnv(env, need.filter((n): n is EnvNeed => n !== 'esl'));
+  const parsedEnv = parseEnv(env, need.filter(isEnvNeed));
   const issues: ConfigIssue[] = [...parsedEnv.issues];
 
   const lines = new LineCounter();
@@ -83,6 +109,10 @@ export function parseConfig(text: string, env: Env, need: readonly ConfigNeed[] 
       }
     }
   }
+  if (parsed.success) {
+    const pinIssues = agentPinIssues(parsed.data.agents, parsedEnv.value.secrets, need.includes('agentPins'));
+    issues.push(...pinIssues.map((i) => ({ ...i, line: i.path.startsWith('env.') ? undefined : lineOf(doc, lines, i.path) })));
+  }
   if (issues.length > 0 || !parsed.success) throw new ConfigError(dedupe(issues), source);
   return deepFreeze(resolveConfig(parsed.data, parsedEnv.value, source));
 }
@@ -95,7 +125,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
   const need = options.need ?? [];
   if (options.text !== undefined) return parseConfig(options.text, env, need);
-  const parsedEnv = parseEnv(env, need.filter((n): n is EnvNeed => n !== 'esl'));
+  const parsedEnv = parseEnv(env, need.filter(isEnvNeed));
   const path = options.file ?? parsedEnv.value.configPath;
   if (path === undefined) {
     throw new ConfigError([{ path: 'env.QCB_CONFIG', message: 'required: the path of the YAML config file' }, ...parsedEnv.issues]);

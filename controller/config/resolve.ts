@@ -4,7 +4,7 @@
 import type { EnvConfig } from './env.js';
 import type { AgentInput, FileInput } from './file-schema.js';
 import type { QueueInput } from './queue-schema.js';
-import { eslPasswordEnvName } from './secrets.js';
+import { agentPinEnvName, eslPasswordEnvName } from './secrets.js';
 import type { AgentConfig, Config, HostPort, QueueConfig, RetryPolicy } from './types.js';
 
 const delays = (d: number | number[]): number[] => (Array.isArray(d) ? [...d] : [d]);
@@ -34,8 +34,14 @@ function resolveQueue(q: QueueInput, file: FileInput): QueueConfig {
   };
 }
 
-function resolveAgent(a: AgentInput): AgentConfig {
-  return { ...a, name: a.name ?? a.id };
+function resolveAgent(a: AgentInput, file: FileInput): AgentConfig {
+  return {
+    ...a,
+    name: a.name ?? a.id,
+    extension: a.extension ?? null,
+    pinEnv: agentPinEnvName(a.id),
+    language: a.language ?? file.prompts.defaultLanguage,
+  };
 }
 
 const withPort = (hp: HostPort, port: number | undefined): HostPort => (port === undefined ? hp : { ...hp, port });
@@ -67,7 +73,7 @@ export function resolveConfig(file: FileInput, env: EnvConfig, configPath: strin
     prompts: file.prompts,
     retry: { attempts: file.retry.attempts, delaysSeconds: delays(file.retry.delaySeconds), expiryMinutes: file.retry.expiryMinutes },
     queues: file.queues.map((q) => resolveQueue(q, file)),
-    agents: file.agents.map(resolveAgent),
+    agents: file.agents.map((a) => resolveAgent(a, file)),
   };
 }
 

@@ -10,10 +10,18 @@ export function eslPasswordEnvName(node: string): string {
   return `ESL_PASSWORD_${node.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
 
+/** The prefix of the agents' PIN variables (feature codes on the agent's phone). */
+export const AGENT_PIN_ENV_PREFIX = 'QCB_AGENT_PIN_';
+
+/** Env var holding an agent's feature-code PIN, like ESL_PASSWORD_<NODE>: `ann-2` → `QCB_AGENT_PIN_ANN_2`. */
+export function agentPinEnvName(agentId: string): string {
+  return `${AGENT_PIN_ENV_PREFIX}${agentId.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
 // Key names that mean "a secret" whatever the section (compared without case, "_" or "-").
 const SECRET_KEYS = new Set([
   'password', 'passwd', 'pass', 'secret', 'token', 'apikey', 'credentials', 'auth',
-  'eslpassword', 'databaseurl', 'dburl', 'redisurl', 'dsn', 'connectionstring',
+  'eslpassword', 'databaseurl', 'dburl', 'redisurl', 'dsn', 'connectionstring', 'pin',
 ]);
 // A URL carrying a password: `postgres://user:pw@host/db`.
 const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:[^/@\s]+@/i;
@@ -30,6 +38,10 @@ function hint(path: readonly PathSegment[], key: string, raw: unknown): string {
     const name = (nodes?.[path[2]] as { name?: unknown } | undefined)?.name;
     const perNode = typeof name === 'string' ? `${eslPasswordEnvName(name)} or ` : 'ESL_PASSWORD_<NODE> or ';
     return `set ${perNode}ESL_PASSWORD in the environment`;
+  }
+  if (path[0] === 'agents' && typeof path[1] === 'number' && k === 'pin') {
+    const id = ((raw as { agents?: unknown[] }).agents?.[path[1]] as { id?: unknown } | undefined)?.id;
+    return `set ${typeof id === 'string' ? agentPinEnvName(id) : `${AGENT_PIN_ENV_PREFIX}<ID>`} in the environment and pinRequired: true here`;
   }
   if (k.includes('database') || k.includes('db') || k.includes('dsn')) return 'set DATABASE_URL in the environment';
   if (k.includes('redis')) return 'set REDIS_URL in the environment';
@@ -80,6 +92,8 @@ export interface SecretValues {
   eslPasswordsByEnv?: Readonly<Record<string, string>>;
   /** QCB_API_TOKEN: the admin API's bearer token. */
   apiToken?: string | undefined;
+  /** QCB_AGENT_PIN_<ID> values (feature codes), keyed by env var name. */
+  agentPinsByEnv?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -90,7 +104,11 @@ export class Secrets {
   readonly #values: SecretValues;
 
   constructor(values: SecretValues) {
-    this.#values = { ...values, eslPasswordsByEnv: Object.freeze({ ...(values.eslPasswordsByEnv ?? {}) }) };
+    this.#values = {
+      ...values,
+      eslPasswordsByEnv: Object.freeze({ ...(values.eslPasswordsByEnv ?? {}) }),
+      agentPinsByEnv: Object.freeze({ ...(values.agentPinsByEnv ?? {}) }),
+    };
     Object.freeze(this);
   }
 
@@ -114,6 +132,16 @@ export class Secrets {
     return this.#values.eslPasswordsByEnv?.[eslPasswordEnvName(node)] ?? this.#values.eslPassword;
   }
 
+  /** An agent's feature-code PIN (QCB_AGENT_PIN_<ID>), when set. */
+  agentPin(agentId: string): string | undefined {
+    return this.#values.agentPinsByEnv?.[agentPinEnvName(agentId)];
+  }
+
+  /** The QCB_AGENT_PIN_* variables that are set (names only). */
+  get agentPinEnvNames(): readonly string[] {
+    return Object.keys(this.#values.agentPinsByEnv ?? {});
+  }
+
   /** What is set, never the values. */
   toJSON(): Record<string, string> {
     const shown: Record<string, string> = {};
@@ -122,6 +150,7 @@ export class Secrets {
     if (this.#values.eslPassword !== undefined) shown.eslPassword = '[redacted]';
     if (this.#values.apiToken !== undefined) shown.apiToken = '[redacted]';
     for (const name of Object.keys(this.#values.eslPasswordsByEnv ?? {})) shown[name] = '[redacted]';
+    for (const name of Object.keys(this.#values.agentPinsByEnv ?? {})) shown[name] = '[redacted]';
     return shown;
   }
 

@@ -14,6 +14,7 @@ import { PgCallEntryStore } from '../db/entry-store.js';
 import { PgEntryNews } from '../db/entry-news.js';
 import { EslOutboundServer } from '../esl/outbound-server.js';
 import { createCallHandler } from '../callflow/call-controller.js';
+import { pgAgentStatus } from '../agentcodes/agent-status.js';
 import { startHttpServer, type OpsHttpServer } from './http-server.js';
 import { makeShutdown } from './shutdown.js';
 import { ControllerRegistration } from './controller-registration.js';
@@ -67,12 +68,16 @@ export async function startController(config: Config, logger?: Logger): Promise<
     collectDefaultMetrics({ register: registry, prefix: 'qcb_controller_' });
     const active = new Gauge({ name: 'qcb_calls_active', help: 'Callers handled by this controller now', registers: [registry] });
     const ended = new Counter({ name: 'qcb_calls_total', help: 'Callers handled, by queue and outcome', labelNames: ['queue', 'outcome'], registers: [registry] });
+    // Wrong PINs and unknown phones show here too (someone trying codes).
+    const agentCodes = new Counter({ name: 'qcb_agent_codes_total', help: 'Feature-code calls from agents\' phones, by code and outcome', labelNames: ['code', 'outcome'], registers: [registry] });
     const handler = createCallHandler({
       config,
       store: new PgCallEntryStore(db.db),
       logger: log,
       onCallEnded: ({ queue, outcome }) => ended.inc({ queue: queue ?? 'unknown', outcome }),
       entryWatch: news,
+      agentStatus: pgAgentStatus(db.db),
+      onAgentCode: ({ code, outcome }) => agentCodes.inc({ code, outcome }),
     });
     esl = new EslOutboundServer({
       host: config.controller.listen.host,

@@ -19,6 +19,7 @@ import { parseConfig, type Config } from '../../controller/config/index.js';
 import { EslOutboundServer } from '../../controller/esl/outbound-server.js';
 import type { OutboundSession } from '../../controller/esl/outbound-session.js';
 import { createCallHandler } from '../../controller/callflow/call-controller.js';
+import { pgAgentStatus } from '../../controller/agentcodes/agent-status.js';
 import { PgEntryNews } from '../../controller/db/entry-news.js';
 import type { CallEntryStore } from '../../controller/callflow/ports.js';
 import type { FlowOutcome } from '../../controller/callflow/types.js';
@@ -59,11 +60,13 @@ export async function startHarness(yaml: string, options: {
   sessionsPerSecond?: number;
   /** Extra keys of the fs1 node, inline YAML (e.g. `originateSessionsPerSecond: 100`). */
   nodeKeys?: string;
+  /** More environment for the config (e.g. agents' QCB_AGENT_PIN_<ID>). */
+  env?: Record<string, string>;
 } = {}): Promise<Harness> {
   const timeScale = options.timeScale ?? 0.01;
   const testDb: TestDatabase = await createTestDatabase('qcb_flow');
   const text = `freeswitch:\n  nodes: [{ name: fs1, host: 127.0.0.1${options.nodeKeys ? `, ${options.nodeKeys}` : ''} }]\nprompts:\n  directory: ${PROMPTS_DIR}\n  defaultLanguage: en\n${yaml}`;
-  let config = parseConfig(text, { DATABASE_URL: testDb.url, REDIS_URL: 'redis://127.0.0.1:6379', ESL_PASSWORD: 'ClueCon' });
+  let config = parseConfig(text, { DATABASE_URL: testDb.url, REDIS_URL: 'redis://127.0.0.1:6379', ESL_PASSWORD: 'ClueCon', ...options.env });
   if (options.config) config = options.config(config);
   const db = createDb(testDb.url, { max: 5 });
   await migrateToLatest(db.db);
@@ -77,6 +80,7 @@ export async function startHarness(yaml: string, options: {
   const problems: LogLine[] = [];
   const handler = createCallHandler({
     config, store: options.wrapStore ? options.wrapStore(store) : store, logger: recordingLogger(problems), timeScale, commandTimeoutMs: 3000, entryWatch: news,
+    agentStatus: pgAgentStatus(db.db),
     onCallEnded: ({ channelUuid, outcome }) => {
       const resolve = outcomes.get(channelUuid);
       if (resolve) resolve(outcome);

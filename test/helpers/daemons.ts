@@ -108,6 +108,8 @@ export interface StackEnv {
   readonly configPath: string;
   readonly databaseUrl: string;
   readonly redisUrl: string;
+  /** More environment for the daemon (e.g. agents' QCB_AGENT_PIN_<ID>). */
+  readonly extraEnv?: Readonly<Record<string, string>>;
 }
 
 /** `node --import tsx test/helpers/worker-process.ts`: startWorker() with test options. */
@@ -125,7 +127,7 @@ export function spawnWorker(s: StackEnv, options: Omit<WorkerOptions, 'logger' |
 export function spawnController(s: StackEnv): Daemon {
   return spawnDaemon([BIN, 'run', 'controller'], {
     // info: "controller listening" is an info line.
-    env: { QCB_CONFIG: s.configPath, DATABASE_URL: s.databaseUrl, REDIS_URL: s.redisUrl, LOG_LEVEL: 'info' },
+    env: { QCB_CONFIG: s.configPath, DATABASE_URL: s.databaseUrl, REDIS_URL: s.redisUrl, LOG_LEVEL: 'info', ...s.extraEnv },
     readyMessage: 'controller listening',
   });
 }
@@ -133,7 +135,7 @@ export function spawnController(s: StackEnv): Daemon {
 /** `qcb run worker --bullmq-prefix <prefix>` as ops run it (info lines: "worker running" says it is up). */
 export function spawnQcbWorker(s: StackEnv & { readonly eslPassword: string }, prefix: string): Daemon {
   return spawnDaemon([BIN, 'run', 'worker', '--bullmq-prefix', prefix], {
-    env: { QCB_CONFIG: s.configPath, DATABASE_URL: s.databaseUrl, REDIS_URL: s.redisUrl, ESL_PASSWORD: s.eslPassword, LOG_LEVEL: 'info' },
+    env: { QCB_CONFIG: s.configPath, DATABASE_URL: s.databaseUrl, REDIS_URL: s.redisUrl, ESL_PASSWORD: s.eslPassword, LOG_LEVEL: 'info', ...s.extraEnv },
     readyMessage: 'worker running',
   });
 }

@@ -10,7 +10,7 @@ interface CheckOptions {
 }
 
 function check(io: CliIo, env: Env | undefined, file: string | undefined, options: CheckOptions): void {
-  const need: ConfigNeed[] = options.requireSecrets ? ['database', 'redis', 'esl'] : [];
+  const need: ConfigNeed[] = options.requireSecrets ? ['database', 'redis', 'esl', 'agentPins'] : [];
   // A ConfigError propagates to the program, which prints its issues and exits 1.
   const config = loadConfig({ env, file, need });
   if (options.print) io.out(JSON.stringify(config, null, 2));
@@ -24,7 +24,7 @@ export function registerConfig(program: Command, io: CliIo, env: Env | undefined
   config.command('check')
     .description('validate a config file (default: $QCB_CONFIG) and the environment; print every problem')
     .argument('[file]', 'YAML config file')
-    .option('--require-secrets', 'also require DATABASE_URL, REDIS_URL and an ESL password for every node')
+    .option('--require-secrets', 'also require DATABASE_URL, REDIS_URL, an ESL password for every node and a PIN for every agent with pinRequired')
     .option('--print', 'print the resolved configuration (defaults filled in, secrets redacted)')
     .action((file: string | undefined, options: CheckOptions) => check(io, env, file, options));
 }

@@ -14,7 +14,8 @@ export function registerRun(program: Command, _io: CliIo, env?: Env): void {
   run.command('controller')
     .description('the outbound-socket controller: one session per queued caller (FreeSWITCH `socket` app)')
     .action(async () => {
-      const config = loadConfig({ env, need: ['database'] });
+      // agentPins: the controller answers the agents' feature codes and checks their PINs.
+      const config = loadConfig({ env, need: ['database', 'agentPins'] });
       const log = createLogger({ level: config.log.level, format: config.log.format });
       const running = await startController(config, log);
       onSignals(log, running.stop);

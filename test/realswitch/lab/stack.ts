@@ -25,6 +25,8 @@ export interface StackOptions {
   readonly workerYaml?: string;
   /** Extra freeswitch node keys (YAML, indented six spaces). */
   readonly nodeYaml?: string;
+  /** More environment for the controller and the workers (e.g. agents' QCB_AGENT_PIN_<ID>). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A JSON log line of one of our daemons. */
@@ -49,10 +51,11 @@ export class Stack {
   readonly #tmp: string;
   readonly #logStart: number;
   readonly #callers: Caller[] = [];
+  readonly #extraEnv: Readonly<Record<string, string>> | undefined;
 
   private constructor(init: {
     lab: LabEnv; db: Db; testDb: TestDatabase; observer: SwitchObserver; configPath: string; prefix: string; controllerPort: number;
-    controller: Daemon; worker: Daemon; tmp: string; logStart: number;
+    controller: Daemon; worker: Daemon; tmp: string; logStart: number; extraEnv?: Readonly<Record<string, string>>;
   }) {
     this.lab = init.lab;
     this.db = init.db;
@@ -65,6 +68,7 @@ export class Stack {
     this.worker = init.worker;
     this.#tmp = init.tmp;
     this.#logStart = init.logStart;
+    this.#extraEnv = init.extraEnv;
   }
 
   static async start(lab: LabEnv, o: StackOptions): Promise<Stack> {
@@ -80,7 +84,7 @@ export class Stack {
       const prefix = `qcbrs-${randomBytes(4).toString('hex')}`;
       observer = await SwitchObserver.connect(lab.eslPort, lab.eslPassword);
       await observer.api(`global_setvar qcb_controller_address=127.0.0.1:${controllerPort}`);
-      const env = { configPath, databaseUrl: testDb.url, redisUrl: REDIS_URL };
+      const env = { configPath, databaseUrl: testDb.url, redisUrl: REDIS_URL, extraEnv: o.env };
       const controller = spawnController(env);
       const worker = spawnQcbWorker({ ...env, eslPassword: lab.eslPassword }, prefix);
       try {
@@ -90,7 +94,7 @@ export class Stack {
         throw err;
       }
       const logStart = statSync(lab.logFile).size;
-      return new Stack({ lab, db, testDb, observer, configPath, prefix, controllerPort, controller, worker, tmp, logStart });
+      return new Stack({ lab, db, testDb, observer, configPath, prefix, controllerPort, controller, worker, tmp, logStart, extraEnv: o.env });
     } catch (err) {
       await observer?.close();
       await db.close();
@@ -101,7 +105,7 @@ export class Stack {
   }
 
   #env() {
-    return { configPath: this.configPath, databaseUrl: this.#testDb.url, redisUrl: REDIS_URL };
+    return { configPath: this.configPath, databaseUrl: this.#testDb.url, redisUrl: REDIS_URL, extraEnv: this.#extraEnv };
   }
 
   /** A caller dialling a queue extension (a loopback channel into the queue_callback context). */
