@@ -103,9 +103,6 @@ function checkOverflowCycles(queues: Raw[], issues: ConfigIssue[]): void {
 function checkAgents(raw: Raw, names: Set<string>, issues: ConfigIssue[]): void {
   const agents = list(raw.agents);
   unique(agents, 'id', 'agents', 'agent id', issues);
-  agents.forEach((a, i) => {
-    const tiers = list(rec(a).tiers);
-    unique(tiers, 'queue', `agents[${i}].tiers`, 'tier for queue', issues);
   // One phone, one agent: a feature code from it must name a single agent.
   unique(agents, 'extension', 'agents', 'agent extension', issues);
   // ann-2 and ann_2 would read the same QCB_AGENT_PIN_ANN_2.
@@ -120,6 +117,9 @@ function checkAgents(raw: Raw, names: Set<string>, issues: ConfigIssue[]): void 
     }
     byPinEnv.set(env, id);
   });
+  agents.forEach((a, i) => {
+    const tiers = list(rec(a).tiers);
+    unique(tiers, 'queue', `agents[${i}].tiers`, 'tier for queue', issues);
     tiers.forEach((t, j) => {
       const queue = str(rec(t).queue);
       if (queue !== undefined && !names.has(queue)) {
