@@ -45,6 +45,9 @@ export const queueStatus = z.object({
   queueId: z.string(), active: z.boolean(), waiting: z.int(), inMenu: z.int(), callbacksDue: z.int(), callbacksScheduled: z.int(),
   dispatching: z.int(), dialling: z.int(), connected: z.int(), longestWaitSeconds: z.int().nullable(),
   agents: z.object({ idle: z.int(), busy: z.int(), wrapUp: z.int(), onBreak: z.int(), loggedOut: z.int() }),
+  open: z.boolean().describe('open now by its opening hours (always true without them)'),
+  nextChangeAt: nullableTime.describe('when it next opens or closes; null without opening hours'),
+  timeZone: z.string().nullable().describe("the opening hours' IANA time zone; null: no opening hours (always open)"),
 });
 export const entryView = z.object({
   entryId: z.string(), queueId: z.string(), kind: z.enum(['live', 'callback']), status: z.string(), position: z.int().nullable(),

@@ -15,6 +15,9 @@ import { ChannelMedia } from './channel-media.js';
 import { FlowAudio, MAX_PROMPT_MS } from './flow-audio.js';
 import { playbackArg, type PromptSet } from './prompt-files.js';
 import { quantityPrompts } from './number-speech.js';
+import { closedNow, closedTransferTarget } from './closed-hours.js';
+import { callbackExpiresAt } from '../queue/opening-hours.js';
+import { CLOSED_PROMPT } from './transitions/closed.js';
 
 export interface CallSessionOptions {
   readonly channel: OutboundSession;
@@ -35,6 +38,8 @@ export interface CallSessionOptions {
   readonly timeScale?: number;
   /** Dispatch's news of this caller's entry (agent reserved / released); none: the flow learns of an agent at the bridge. */
   readonly entryWatch?: EntryWatch;
+  /** The clock the queue's opening hours are read with (tests fix it). Default: the system's. */
+  readonly now?: () => Date;
 }
 
 export class CallSession {
@@ -149,6 +154,7 @@ export class CallSession {
       existingCallbackId: entered.existingCallbackId,
       resumed: entered.resumed,
       waitedSeconds: entered.waitedSeconds,
+      closed: closedNow(this.#queue, this.#now()),
     });
   }
 
@@ -243,7 +249,8 @@ export class CallSession {
       }
       case 'commit_callback': {
         const cb = this.#queue.callback;
-        const r = await store.convertToCallback(this.#requireEntry(), effect.number, { maxAttempts: cb.retry.attempts, expiryMinutes: cb.expiryMinutes })
+        const policy = { maxAttempts: cb.retry.attempts, expiryMinutes: cb.expiryMinutes, expiresAt: callbackExpiresAt(this.#queue, this.#now()) };
+        const r = await store.convertToCallback(this.#requireEntry(), effect.number, policy)
           .catch((err: Error) => ({ ok: false as const, reason: err.message, agentConnecting: false }));
         if (!r.ok) {
           this.#dispatch({ type: 'commit_failed', reason: r.reason, agentConnecting: r.agentConnecting === true });
@@ -270,6 +277,11 @@ export class CallSession {
       case 'abandon_entry':
         if (this.#entryId) await store.abandon(this.#entryId, this.#o.channel.hangupCause ?? 'NORMAL_CLEARING');
         return;
+      case 'end_closed':
+        if (this.#entryId) await store.endClosed(this.#entryId, 'cancelled');
+        return;
+      case 'closed_transfer':
+        return this.#closedTransfer();
       case 'hangup':
         if (!this.#o.channel.isHungUp) await this.#o.channel.hangup(effect.cause);
         return;
@@ -372,6 +384,24 @@ export class CallSession {
     // No target, or `hangup`: say goodbye and end the call.
     if (this.#live) await this.#media.play(this.#promptArg(['all-busy-goodbye']), MAX_PROMPT_MS).catch(() => undefined);
     if (!this.#o.channel.isHungUp) await this.#o.channel.hangup('NORMAL_CLEARING').catch(() => undefined);
+    this.#dispatch({ type: 'transfer_done' });
+  }
+
+  #now(): Date {
+    return this.#o.now?.() ?? new Date();
+  }
+
+  /** The queue is closed and sends its callers elsewhere: "we are closed, transferring", then the transfer. */
+  async #closedTransfer(): Promise<void> {
+    await this.#o.store.endClosed(this.#requireEntry(), 'overflowed');
+    if (this.#live) await this.#media.play(this.#promptArg([CLOSED_PROMPT.closed, CLOSED_PROMPT.transferring]), MAX_PROMPT_MS).catch(() => undefined);
+    const dest = closedTransferTarget(this.#queue);
+    if (dest !== null && this.#live) {
+      assertSingleLine(dest, 'closed transfer target');
+      await this.#o.channel.api(`uuid_transfer ${this.#o.channel.uuid} ${dest}`);
+    } else if (!this.#o.channel.isHungUp) {
+      await this.#o.channel.hangup('NORMAL_CLEARING').catch(() => undefined);
+    }
     this.#dispatch({ type: 'transfer_done' });
   }
 

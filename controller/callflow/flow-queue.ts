@@ -19,5 +19,6 @@ export function toFlowQueue(q: QueueConfig): FlowQueue {
     maxWaitSeconds: q.maxWaitSeconds,
     hasOverflow: q.overflow !== null,
     announceEverySeconds: q.announce.positionEverySeconds,
+    ...(q.hours ? { whenClosed: q.hours.whenClosed.action } : {}),
   };
 }

@@ -49,10 +49,19 @@ export interface CallEntryStore {
   enterQueue(input: EnterQueueInput): Promise<EnteredQueue>;
   /** waiting ⇄ offering (an entry in the offer menu keeps its place but is not dispatched). */
   setStatus(entryId: string, status: 'waiting' | 'offering'): Promise<void>;
-  /** The live entry becomes a callback with the same place; committed when this resolves ok. */
-  convertToCallback(entryId: string, number: string, policy: { maxAttempts: number; expiryMinutes: number }): Promise<CommitResult>;
+  /**
+   * The live entry becomes a callback with the same place; committed when this resolves ok.
+   * `expiresAt`: the end of its expiry window when the queue has opening hours (open time
+   * counted); else now + expiryMinutes.
+   */
+  convertToCallback(entryId: string, number: string, policy: { maxAttempts: number; expiryMinutes: number; expiresAt?: Date }): Promise<CommitResult>;
   /** The caller hung up while waiting: abandoned with its wait time (a taken-over callback is restored). */
   abandon(entryId: string, hangupCause: string): Promise<void>;
+  /**
+   * The queue is closed and the caller leaves without a callback: the live entry ends,
+   * `cancelled` (let go) or `overflowed` (transferred), reason `closed`.
+   */
+  endClosed(entryId: string, status: 'cancelled' | 'overflowed'): Promise<void>;
   /** The caller keeps the callback they had: this live entry ends. */
   keepExistingCallback(liveEntryId: string, callbackEntryId: string): Promise<void>;
   /** The caller takes over the callback's earlier place; resolves with the entry now holding the call, or null if it could not. */

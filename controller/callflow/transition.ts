@@ -71,6 +71,14 @@
  * - Timeout / invalid key below the maximum: `no-input` / `invalid-choice`, the menu again.
  *
  * Overflowing: transfer_done or hangup → ended `overflowed`.
+ *
+ * Closed (the queue's opening hours; transitions/closed.ts)
+ * - entry_ready with `closed` (not resumed): per `whenClosed` — `callback`: "we are closed, to be
+ *   called back when we open press <offer key>" (a menu, menuMaxTries plays), the key opens the
+ *   callback menu as above but `#`, the menu or number entry given up, and a failed commit end
+ *   with goodbye and our hangup (ended `closed`); `*` commits, "we will call you back when we
+ *   open" → thanking. `transfer`: closed_transfer → overflowing. `hangup`: "closed, goodbye".
+ *   A hangup anywhere in it ends `closed` (end_closed), not `abandoned`.
  */
 import type { FlowEvent, FlowQueue, FlowState, Transition } from './types.js';
 import { same } from './transitions/common.js';
@@ -80,6 +88,7 @@ import { fromMenu, fromNumberEntry } from './transitions/offer.js';
 import { fromCommitting, fromThanking } from './transitions/commit.js';
 import { fromExistingCallback } from './transitions/existing.js';
 import { fromBridged, fromEnded, fromOverflowing } from './transitions/final.js';
+import { fromClosed, fromClosedCommitting, fromClosing } from './transitions/closed.js';
 
 export function initialState(): FlowState {
   return { kind: 'entering' };
@@ -98,7 +107,11 @@ export function transition(queue: FlowQueue, state: FlowState, event: FlowEvent)
     case 'number_entry':
       return fromNumberEntry(queue, state, event);
     case 'committing':
-      return fromCommitting(queue, state, event);
+      return state.closed ? fromClosedCommitting(queue, state, event) : fromCommitting(queue, state, event);
+    case 'closed':
+      return fromClosed(queue, state, event);
+    case 'closing':
+      return fromClosing(queue, state, event);
     case 'thanking':
       return fromThanking(queue, state, event);
     case 'overflowing':

@@ -27,6 +27,8 @@ export interface FlowQueue {
   readonly hasOverflow: boolean;
   /** null: no position announcements. */
   readonly announceEverySeconds: number | null;
+  /** What a caller arriving while the queue is closed gets; absent: the queue has no opening hours. */
+  readonly whenClosed?: 'callback' | 'transfer' | 'hangup';
 }
 
 /** The caller's place and entry once it is in Postgres. */
@@ -72,16 +74,25 @@ export type FlowState =
   }
   /** The caller has an active callback in this queue: told so, asked to keep it. */
   | { readonly kind: 'existing_callback'; readonly entry: FlowEntry; readonly callbackEntryId: string; readonly tries: number; readonly callerNumber: string | null }
-  /** The callback menu is playing / waiting for `*`, `0` or `#`. */
-  | { readonly kind: 'menu'; readonly entry: FlowEntry; readonly menu: MenuContext; readonly offersMade: number; readonly callerNumber: string | null }
+  /**
+   * The callback menu is playing / waiting for `*`, `0` or `#`. `closed`: offered to a caller
+   * who arrived while the queue is closed (transitions/closed.ts): `#` is goodbye, not the queue.
+   */
+  | { readonly kind: 'menu'; readonly entry: FlowEntry; readonly menu: MenuContext; readonly offersMade: number; readonly callerNumber: string | null; readonly closed?: boolean }
   /** The caller is typing a number, ended by `#`. */
-  | { readonly kind: 'number_entry'; readonly entry: FlowEntry; readonly menu: MenuContext; readonly offersMade: number; readonly callerNumber: string | null }
+  | { readonly kind: 'number_entry'; readonly entry: FlowEntry; readonly menu: MenuContext; readonly offersMade: number; readonly callerNumber: string | null; readonly closed?: boolean }
+  /** The queue is closed: "we are closed", and the offer key leaves a callback for the opening. */
+  | { readonly kind: 'closed'; readonly entry: FlowEntry; readonly callerNumber: string | null; readonly tries: number }
+  /** The queue is closed and the caller leaves without a callback: goodbye, then we hang up. */
+  | { readonly kind: 'closing'; readonly entry: FlowEntry }
   /** `*` pressed: the callback is being committed; nothing is said until it is. */
   | {
     readonly kind: 'committing'; readonly entry: FlowEntry; readonly number: string; readonly offersMade: number; readonly hungUp: boolean;
     readonly callerNumber: string | null;
     /** The max_wait timer fired while committing: if the commit fails, the caller overflows instead of waiting on. */
     readonly maxWaitExpired: boolean;
+    /** A callback left while the queue is closed (transitions/closed.ts). */
+    readonly closed?: boolean;
   }
   /** Committed: "thank you", then hang up. `outcome`: a new callback, or the existing one kept. */
   | { readonly kind: 'thanking'; readonly entry: FlowEntry; readonly outcome: 'callback' | 'kept_existing_callback' }
@@ -97,7 +108,9 @@ export type FlowState =
  * network trouble, or FreeSWITCH dropped the socket): the caller may still be on the line, and
  * the dialplan fallback brings them back to a new session that resumes the same entry.
  */
-export type FlowOutcome = 'abandoned' | 'callback' | 'kept_existing_callback' | 'overflowed' | 'connected' | 'error' | 'detached';
+export type FlowOutcome = 'abandoned' | 'callback' | 'kept_existing_callback' | 'overflowed' | 'connected' | 'error' | 'detached'
+  /** Arrived while the queue was closed and left without a callback (the entry ends `cancelled`, reason `closed`). */
+  | 'closed';
 
 export type FlowEvent =
   /** The entry row exists (created, or found again after a controller restart). */
@@ -112,6 +125,8 @@ export type FlowEvent =
     readonly resumed: boolean;
     /** Seconds already waited in this place (0 for a new entry): timers count from arrival. */
     readonly waitedSeconds: number;
+    /** The queue is closed now (its opening hours): a new caller gets the closed treatment. */
+    readonly closed?: boolean;
   }
   /** The greeting (or any announcement started by `play`) has finished or was cut by a key. */
   | { readonly type: 'prompt_done'; readonly tag: string }
@@ -176,6 +191,10 @@ export type FlowEffect =
   | { readonly type: 'overflow' }
   /** The caller left while waiting: the live entry ends as abandoned with its wait time. */
   | { readonly type: 'abandon_entry' }
+  /** The queue is closed and the caller leaves without a callback: the live entry ends (`cancelled`, `closed`). */
+  | { readonly type: 'end_closed' }
+  /** The queue is closed: the entry ends (`overflowed`, `closed`), "closed, transferring", transfer to `hours.whenClosed`; emits transfer_done. */
+  | { readonly type: 'closed_transfer' }
   | { readonly type: 'hangup'; readonly cause: string }
   /** Append to the event log (every transition writes one). */
   | { readonly type: 'log'; readonly event: string; readonly details?: Readonly<Record<string, unknown>> };

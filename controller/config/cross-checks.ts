@@ -69,6 +69,9 @@ function checkQueue(q: Raw, i: number, names: Set<string>, issues: ConfigIssue[]
   if (mode !== 'off' && cb.dialTemplate === undefined) {
     issues.push({ path: `${at}.callback.dialTemplate`, message: `required when callback mode is "${String(mode)}" (e.g. "sofia/gateway/pstn/{number}")` });
   }
+  if (rec(rec(q.hours).whenClosed).action === 'callback' && mode === 'off') {
+    issues.push({ path: `${at}.hours.whenClosed.action`, message: 'the queue takes no callbacks (callback.mode is "off"): use transfer or hangup, or turn callbacks on' });
+  }
   const rules = rec(cb.numberRules);
   if (typeof rules.minLength === 'number' && typeof rules.maxLength === 'number' && rules.minLength > rules.maxLength) {
     issues.push({ path: `${at}.callback.numberRules.maxLength`, message: `must be at least minLength (${rules.minLength})` });

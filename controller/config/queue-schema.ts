@@ -2,6 +2,7 @@
 // are the documented ones (README.md "Configuration"); resolve.ts fills the few that depend on
 // other keys (displayName, language, callerIdName, retry, expiry).
 import { z } from 'zod';
+import { hoursSchema } from './hours-schema.js';
 import {
   callerIdName, callerIdNumber, dialplanContext, dialTemplate, dtmfKey, extension, identifier,
   label, language, media, nonNegativeInt, numberPrefix, positiveInt, regexSource, typeMessage,
@@ -133,6 +134,8 @@ export const queueSchema = z.strictObject({
   callback: callback.prefault({}),
   announce: announce.prefault({}),
   prompts: z.record(promptName, media()).default({}),
+  // Opening hours (hours-schema.ts); none: always open.
+  hours: hoursSchema.nullable().default(null),
 });
 
 export type QueueInput = z.output<typeof queueSchema>;

@@ -31,6 +31,11 @@ function resolveQueue(q: QueueInput, file: FileInput): QueueConfig {
       expiryMinutes: expiryMinutes ?? file.retry.expiryMinutes,
     },
     announce: { ...q.announce, positionEverySeconds: typeof position === 'number' ? position : null },
+    hours: q.hours === null ? null : {
+      ...q.hours,
+      // Closed, a queue that takes callbacks offers one for the opening; one that does not hangs up.
+      whenClosed: q.hours.whenClosed ?? (q.callback.mode === 'off' ? { action: 'hangup' } : { action: 'callback' }),
+    },
   };
 }
 

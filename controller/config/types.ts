@@ -6,6 +6,7 @@ import type { LogFormat, LogLevel, NodeEnv } from './env.js';
 import type { CALLBACK_MODES, OFFER_PROMPTS, STRATEGIES } from './queue-schema.js';
 import type { LANGUAGES } from './fields.js';
 import type { Secrets } from './secrets.js';
+import type { Weekday } from '../queue/opening-hours.js';
 
 export type Language = (typeof LANGUAGES)[number];
 export type Strategy = (typeof STRATEGIES)[number];
@@ -87,6 +88,27 @@ export type OverflowTarget =
   | { readonly action: 'transfer'; readonly extension: string; readonly dialplan: 'XML'; readonly context: string }
   | { readonly action: 'hangup' };
 
+/** What a caller arriving while the queue is closed gets (`hours.whenClosed`). */
+export type ClosedAction =
+  | { readonly action: 'callback' }
+  | { readonly action: 'transfer'; readonly extension: string; readonly dialplan: 'XML'; readonly context: string }
+  | { readonly action: 'hangup' };
+
+/** A queue's opening hours (queue/opening-hours.ts reads the schedule part). */
+export interface OpeningHoursConfig {
+  /** IANA zone the times are in. */
+  readonly timeZone: string;
+  /** `"HH:MM-HH:MM"` ranges per weekday; an empty day is closed. */
+  readonly weekly: Readonly<Record<Weekday, readonly string[]>>;
+  /** Local dates `YYYY-MM-DD`, closed all day. */
+  readonly holidays: readonly string[];
+  /** Local date-times `YYYY-MM-DDTHH:MM`, closed from `from` to `to`. */
+  readonly closures: readonly { readonly from: string; readonly to: string }[];
+  readonly whenClosed: ClosedAction;
+  /** No callback is started this close to a closing. */
+  readonly lastCallbackMinutesBeforeClose: number;
+}
+
 export interface QueueConfig {
   readonly name: string;
   readonly extension: string;
@@ -109,6 +131,8 @@ export interface QueueConfig {
   };
   /** Prompt name → file, overriding the language set for this queue. */
   readonly prompts: Readonly<Record<string, string>>;
+  /** null: always open. */
+  readonly hours: OpeningHoursConfig | null;
 }
 
 export interface Tier {

@@ -40,7 +40,7 @@ export async function syncConfig(db: Kysely<Database>, config: Config): Promise<
         callback_caller_id_name: cb.callerIdName,
         dial_template: cb.dialTemplate,
         number_rules: json(cb.numberRules),
-        settings: json({ announce: q.announce, prompts: q.prompts, callback: { offerPrompt: cb.offerPrompt, reofferAfterCancel: cb.reofferAfterCancel } }),
+        settings: json({ announce: q.announce, prompts: q.prompts, callback: { offerPrompt: cb.offerPrompt, reofferAfterCancel: cb.reofferAfterCancel }, hours: q.hours }),
         active: true,
       };
       await tx.insertInto('queues').values({ id: q.name, ...row })

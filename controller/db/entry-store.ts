@@ -62,7 +62,7 @@ export class PgCallEntryStore implements CallEntryStore {
       .where('id', '=', entryId).where('kind', '=', 'live').where('status', 'in', [...WAITING]).execute();
   }
 
-  async convertToCallback(entryId: string, number: string, policy: { maxAttempts: number; expiryMinutes: number }): Promise<CommitResult> {
+  async convertToCallback(entryId: string, number: string, policy: { maxAttempts: number; expiryMinutes: number; expiresAt?: Date }): Promise<CommitResult> {
     try {
       return await this.#db.transaction().execute(async (tx) => {
         const row = await tx.updateTable('queue_entries').set({
@@ -73,7 +73,8 @@ export class PgCallEntryStore implements CallEntryStore {
           next_attempt_at: sql<Date>`now()`,
           attempts: 0,
           max_attempts: policy.maxAttempts,
-          expires_at: sql<Date>`now() + make_interval(mins => ${policy.expiryMinutes})`,
+          // With opening hours the window counts open time (the session computes its end).
+          expires_at: policy.expiresAt ? sql<Date>`${policy.expiresAt}::timestamptz` : sql<Date>`now() + make_interval(mins => ${policy.expiryMinutes})`,
         }).where('id', '=', entryId).where('kind', '=', 'live').where('status', 'in', [...WAITING])
           .returning(['queue_id', 'place']).executeTakeFirst();
         if (!row) {
@@ -115,6 +116,13 @@ export class PgCallEntryStore implements CallEntryStore {
       }
       await endLive(tx, entryId, 'abandoned', 'caller_hangup');
       await logIn(tx, entryId, row.queue_id, 'entry.abandoned', { hangupCause, waitedSeconds: waited });
+    });
+  }
+
+  async endClosed(entryId: string, status: 'cancelled' | 'overflowed'): Promise<void> {
+    await this.#db.transaction().execute(async (tx) => {
+      const row = await endLive(tx, entryId, status, 'closed');
+      if (row) await logIn(tx, entryId, row.queue_id, 'entry.closed', { status });
     });
   }
 

@@ -49,6 +49,7 @@ import type { AgentConfig, Config, QueueConfig } from '../config/types.js';
 import { json } from '../db/json.js';
 import type { Database } from '../db/types.js';
 import { pickAgents, type CandidateAgent } from '../queue/strategies.js';
+import { openingHours } from '../queue/opening-hours.js';
 import { agentLegUuid, customerLegUuid } from './leg-uuid.js';
 import { MatchError } from './match-error.js';
 import { logEvents, reservedAttemptFrom, type OfferedRecord } from './rows.js';
@@ -67,6 +68,8 @@ export interface MatchOptions {
    * rest of the run: with agents logging in one by one a run can go on for a while).
    */
   readonly onReserved?: (r: ReservedAttempt) => Promise<void>;
+  /** The clock queues' opening hours are read with (tests fix it); the system's by default. */
+  readonly now?: () => Date;
 }
 
 /** Advisory lock class of the per-queue matcher lock (the key is hashtext(queue id)). */
@@ -85,6 +88,7 @@ const TRANSIENT = new Set(['40P01', '40001']);
 export async function matchAndReserve(db: Kysely<Database>, config: Config, opts: MatchOptions = {}): Promise<ReservedAttempt[]> {
   const limit = opts.limit ?? DEFAULT_LIMIT;
   const random = opts.random ?? Math.random;
+  const now = opts.now ?? (() => new Date());
   let queues = config.queues.filter((q) => opts.queueId == null || q.name === opts.queueId);
   const agents = new Map(config.agents.map((a) => [a.id, a]));
   const reserved: ReservedAttempt[] = [];
@@ -94,7 +98,8 @@ export async function matchAndReserve(db: Kysely<Database>, config: Config, opts
       if (reserved.length >= limit) break;
       let next: Reservation | null;
       try {
-        next = await retryTransient(() => reserveNext(db, config, queue, agents, random));
+        const gate = headGate(queue, now());
+        next = await retryTransient(() => reserveNext(db, config, queue, agents, random, gate));
       } catch (err) {
         throw new MatchError(queue.name, reserved, err);
       }
@@ -137,6 +142,7 @@ interface Reservation {
 /** One reservation in `queue`, or null when there is no eligible entry or no free agent. */
 async function reserveNext(
   db: Kysely<Database>, config: Config, queue: QueueConfig, agentConfigs: ReadonlyMap<string, AgentConfig>, random: () => number,
+  gate: HeadGate | null,
 ): Promise<Reservation | null> {
   return db.transaction().execute(async (tx) => {
     // One round trip: the queue's matcher lock; synchronous_commit off for this transaction
@@ -145,7 +151,7 @@ async function reserveNext(
     // again (migrations/…_matcher_own_wakeups.ts). All three end with the transaction.
     await sql`select set_config('synchronous_commit', 'off', true), set_config('qcb.matching_queue', ${queue.name}, true),
                      pg_advisory_xact_lock(${MATCH_LOCK_CLASS}::int, hashtext(${queue.name}))`.execute(tx);
-    const turn = await readTurn(tx, queue.name);
+    const turn = await readTurn(tx, queue.name, gate);
     if (!turn) return null; // commits only the wrap-up endings
     const { entry, free, attemptId, attemptNo, snapshot, legNamespace } = turn;
     const agents = await lockAgents(tx, queue, free, random);
@@ -232,7 +238,7 @@ type HeadEntry = Awaited<ReturnType<ReturnType<typeof eligibleHead>['executeTake
  *   installation's id its leg uuids are derived in.
  * Null when there is no eligible entry or no free agent.
  */
-async function readTurn(tx: Transaction<Database>, queueId: string): Promise<Turn | null> {
+async function readTurn(tx: Transaction<Database>, queueId: string, gate: HeadGate | null): Promise<Turn | null> {
   const { rows } = await sql<HeadEntry & {
     attempt_id: string | null; attempt_no: number; snapshot: string; leg_namespace: string | null;
     agent_id: string | null; contact: string; ring_timeout_seconds: number | null; level: number; position: number;
@@ -247,7 +253,7 @@ async function readTurn(tx: Transaction<Database>, queueId: string): Promise<Tur
     ended_lines as (
       insert into call_events (event_type, queue_id, agent_id, details)
       select 'agent.wrap_up_ended', ${queueId}, id, '{}'::jsonb from ended),
-    head as (${eligibleHead(tx, queueId).forNoKeyUpdate().skipLocked()}),
+    head as (${eligibleHead(tx, queueId, gate).forNoKeyUpdate().skipLocked()}),
     free as (
       select a.id as agent_id, a.contact, a.ring_timeout_seconds, qa.level, qa.position, qa.last_offered_at,
              greatest(a.ready_at, a.last_call_ended_at) as idle_since, a.talk_seconds, a.calls_answered,
@@ -282,9 +288,47 @@ async function readTurn(tx: Transaction<Database>, queueId: string): Promise<Tur
   };
 }
 
+/**
+ * What a queue's opening hours (issue 10 item 2) allow the matcher now; null: everything (no
+ * opening hours, or open and not in the last `lastCallbackMinutesBeforeClose` minutes).
+ * - Callbacks are dialled only then. One still pending at the closing waits for the opening;
+ *   its expiry counts open time (callback writers: call-session.ts, service/callback-*.ts).
+ * - Live callers are on the line: one who arrived while the queue was open is served even
+ *   after the closing when an agent is free (and stays until served, gives up, or overflows).
+ *   One who arrived after the closing got the closed treatment (callflow/transitions/closed.ts)
+ *   and is not served: an agent still logged in would otherwise cut their callback menu short.
+ */
+export interface HeadGate {
+  readonly callbacks: boolean;
+  /** Live callers must have arrived before this (the closing); null: all of them. */
+  readonly liveArrivedBefore: Date | null;
+}
+
+export function headGate(queue: QueueConfig, at: Date): HeadGate | null {
+  if (queue.hours === null) return null;
+  const hours = openingHours(queue.hours);
+  if (hours.isOpen(at)) return hours.dialAllowed(at, queue.hours.lastCallbackMinutesBeforeClose) ? null : { callbacks: false, liveArrivedBefore: null };
+  // Closed for longer than the look-ahead: nobody arrived while it was open.
+  return { callbacks: false, liveArrivedBefore: hours.previousChange(at) ?? new Date(0) };
+}
+
+/** How far ahead the worker sets a timer for a queue's opening (its 5 s tick covers the rest). */
+const OPENING_TIMER_MS = 10 * 60_000;
+
+/**
+ * When callbacks of a queue with opening hours may next be dialled, if that is later than `at`
+ * and within OPENING_TIMER_MS: the worker runs the matcher at that millisecond, so a queue that
+ * opens with callbacks waiting does not wait for the next tick.
+ */
+export function nextDispatchOpening(queue: QueueConfig, at: Date): Date | null {
+  if (queue.hours === null) return null;
+  const next = openingHours(queue.hours).nextDialAllowed(at, queue.hours.lastCallbackMinutesBeforeClose);
+  return next !== null && next.getTime() > at.getTime() && next.getTime() - at.getTime() <= OPENING_TIMER_MS ? next : null;
+}
+
 /** The query for the earliest eligible entry of a queue (exported for the plan test: it must use queue_entries_eligible_idx). */
-export function eligibleHead(db: Kysely<Database>, queueId: string) {
-  return db.selectFrom('queue_entries as e')
+export function eligibleHead(db: Kysely<Database>, queueId: string, gate: HeadGate | null = null) {
+  let head = db.selectFrom('queue_entries as e')
     .select(['e.id', 'e.kind', 'e.place', 'e.channel_uuid', 'e.fs_node', 'e.callback_number', 'e.updated_at', 'e.next_attempt_at'])
     .where('e.queue_id', '=', queueId)
     // Also stated as a plain list, so the planner matches queue_entries_eligible_idx at once;
@@ -314,6 +358,9 @@ export function eligibleHead(db: Kysely<Database>, queueId: string) {
     .where((eb) => eb.not(eb.exists(eb.selectFrom('callback_attempts as ca').select(sql`1`.as('x'))
       .whereRef('ca.entry_id', '=', 'e.id').where('ca.ended_at', 'is', null))))
     .orderBy('e.place').limit(1);
+  if (gate && !gate.callbacks) head = head.where('e.kind', '=', 'live');
+  if (gate?.liveArrivedBefore) head = head.where((eb) => eb.or([eb('e.kind', '=', 'callback'), eb('e.arrived_at', '<', gate.liveArrivedBefore!)]));
+  return head;
 }
 
 interface Candidate extends CandidateAgent {

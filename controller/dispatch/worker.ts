@@ -27,7 +27,7 @@ import type { RedisOptions } from 'ioredis';
 import { FsNodes } from './fs-nodes.js';
 import { DEFAULT_PREFIX, DispatchJobs } from './jobs.js';
 import { MatchError } from './match-error.js';
-import { matchAndReserve } from './matcher.js';
+import { matchAndReserve, nextDispatchOpening } from './matcher.js';
 import { MatchRunner } from './match-runner.js';
 import { listenForDispatch } from './notify.js';
 import { reconcile, type ReconcileDeps, type ReconcileReport } from './reconciler.js';
@@ -157,6 +157,10 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
     }
     // More to do: one more run right after this one (runner, below).
     if (reserved.length >= MATCH_LIMIT) runner.wake(queueId);
+    // A queue with opening hours: a run at the moment its callbacks may be dialled again.
+    const queue = config.queues.find((q) => q.name === queueId);
+    const opening = queue ? nextDispatchOpening(queue, new Date()) : null;
+    if (opening) runner.at([opening]);
     return `reserved ${reserved.length}`;
   };
   // The matcher runs in this process on every wake-up (match-runner.ts); BullMQ match jobs are

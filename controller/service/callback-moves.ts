@@ -19,6 +19,7 @@ import type { Database } from '../db/types.js';
 import { logEvents } from '../dispatch/rows.js';
 import { DISPATCH_CHANNEL } from '../dispatch/notify.js';
 import { callbackQueue } from './callback-requests.js';
+import { callbackExpiresAt } from '../queue/opening-hours.js';
 import { checkEntryId, ServiceRefusal } from './service-refusal.js';
 
 const UNIQUE_VIOLATION = '23505';
@@ -60,6 +61,9 @@ export async function requeueCallback(
       const e = await lockCallback(tx, entryId);
       const q = callbackQueue(config, e.queue_id);
       const policy = { tries: q.callback.retry.attempts, expiryMinutes: q.callback.expiryMinutes };
+      // A fresh window from now: open time only when the queue has opening hours.
+      const openExpiry = callbackExpiresAt(q, new Date());
+      const expiresAt = openExpiry ? sql<Date>`${openExpiry}::timestamptz` : sql<Date>`now() + make_interval(mins => ${policy.expiryMinutes})`;
       if (position === 'original') {
         if (!REOPENABLE.includes(e.status)) {
           throw new ServiceRefusal('conflict', `entry ${entryId}: ${e.status}; only a callback that failed, expired or was cancelled goes back to its place`);
@@ -69,7 +73,7 @@ export async function requeueCallback(
           // Tries so far stay counted (reports); it gets the queue's number of tries again.
           max_attempts: sql<number>`attempts + ${policy.tries}`,
           next_attempt_at: sql<Date>`now()`,
-          expires_at: sql<Date>`now() + make_interval(mins => ${policy.expiryMinutes})`,
+          expires_at: expiresAt,
         }).where('id', '=', entryId).returning('next_attempt_at').executeTakeFirstOrThrow();
         await logEvents(tx, [{ type: 'entry.requeued_by_supervisor', queueId: e.queue_id, entryId, details: { by, position, from: e.status, endReason: e.end_reason } }]);
         return { entryId, previousEntryId: entryId, position, nextAttemptAt: row.next_attempt_at! };
@@ -87,7 +91,7 @@ export async function requeueCallback(
         // Request → connection in the reports counts from the customer's own request.
         callback_requested_at: e.callback_requested_at ?? sql<Date>`now()`,
         next_attempt_at: sql<Date>`now()`, attempts: 0, max_attempts: policy.tries,
-        expires_at: sql<Date>`now() + make_interval(mins => ${policy.expiryMinutes})`,
+        expires_at: expiresAt,
         requeued_from_id: entryId,
       }).returning(['id', 'place', 'next_attempt_at']).executeTakeFirstOrThrow();
       await logEvents(tx, [
@@ -117,9 +121,12 @@ export async function rescheduleCallback(
     if (e.status !== 'callback_pending') throw new ServiceRefusal('conflict', `entry ${entryId}: ${e.status}; only a pending callback can be rescheduled`);
     const q = callbackQueue(config, e.queue_id);
     const when = sql<Date>`greatest(now(), ${at}::timestamptz)`;
+    // With opening hours the window from the new time counts open time only.
+    const openExpiry = callbackExpiresAt(q, new Date(Math.max(Date.now(), at.getTime())));
+    const windowEnd = openExpiry ? sql<Date>`${openExpiry}::timestamptz` : sql<Date>`${when} + make_interval(mins => ${q.callback.expiryMinutes})`;
     const row = await tx.updateTable('queue_entries').set({
       next_attempt_at: when,
-      expires_at: sql<Date>`greatest(expires_at, ${when} + make_interval(mins => ${q.callback.expiryMinutes}))`,
+      expires_at: sql<Date>`greatest(expires_at, ${windowEnd})`,
     }).where('id', '=', entryId).returning(['next_attempt_at', 'expires_at']).executeTakeFirstOrThrow();
     await logEvents(tx, [{ type: 'entry.rescheduled', queueId: e.queue_id, entryId, details: { by, from: e.next_attempt_at, to: row.next_attempt_at } }]);
     await sql`select pg_notify(${DISPATCH_CHANNEL}, ${e.queue_id})`.execute(tx);

@@ -12,6 +12,7 @@ import type { Config, QueueConfig } from '../config/types.js';
 import type { Database } from '../db/types.js';
 import { logEvents } from '../dispatch/rows.js';
 import { checkCallbackNumber } from '../queue/number-rules.js';
+import { callbackExpiresAt } from '../queue/opening-hours.js';
 import { ServiceRefusal } from './service-refusal.js';
 
 const UNIQUE_VIOLATION = '23505';
@@ -78,6 +79,8 @@ export async function requestCallback(db: Kysely<Database>, config: Config, req:
     return await db.transaction().execute(async (tx) => {
       // The expiry window runs from the time it may first be dialled, as the IVR's runs from the `*`.
       const start = earliest ? sql<Date>`${earliest}::timestamptz` : sql<Date>`now()`;
+      // With opening hours the window counts open time only (not the nights, not the weekend).
+      const expiresAt = callbackExpiresAt(q, earliest ?? new Date());
       const row = await tx.insertInto('queue_entries').values({
         queue_id: q.name,
         kind: 'callback',
@@ -88,7 +91,7 @@ export async function requestCallback(db: Kysely<Database>, config: Config, req:
         next_attempt_at: start,
         attempts: 0,
         max_attempts: q.callback.retry.attempts,
-        expires_at: sql<Date>`${start} + make_interval(mins => ${q.callback.expiryMinutes})`,
+        expires_at: expiresAt ? sql<Date>`${expiresAt}::timestamptz` : sql<Date>`${start} + make_interval(mins => ${q.callback.expiryMinutes})`,
       }).returning(['id', 'place', 'next_attempt_at', 'expires_at']).executeTakeFirstOrThrow();
       await logEvents(tx, [{
         type: 'entry.callback_requested', queueId: q.name, entryId: row.id,

@@ -4,6 +4,7 @@
 // are doing. One read, straight from the rows the controller and the worker keep.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types.js';
+import { openingHours, type ScheduleSpec } from '../queue/opening-hours.js';
 
 export interface QueueStatus {
   readonly queueId: string;
@@ -18,14 +19,36 @@ export interface QueueStatus {
   /** Seconds the longest-waiting live caller has been in this queue; null when nobody waits. */
   readonly longestWaitSeconds: number | null;
   readonly agents: { readonly idle: number; readonly busy: number; readonly wrapUp: number; readonly onBreak: number; readonly loggedOut: number };
+  /** Open now by the queue's opening hours (always true without them). */
+  readonly open: boolean;
+  /** When it next opens (closed) or closes (open); null without opening hours or no change within a year. */
+  readonly nextChangeAt: Date | null;
+  /** The opening hours' time zone; null: the queue has none (always open). */
+  readonly timeZone: string | null;
 }
 
-export async function floorStatus(db: Kysely<Database>): Promise<QueueStatus[]> {
+/**
+ * Open or closed, and until when, from the schedule the controller and the worker synced into
+ * queues.settings (config-sync.ts): `qcb status` reads only the database.
+ */
+function hoursNow(settings: unknown, now: Date): Pick<QueueStatus, 'open' | 'nextChangeAt' | 'timeZone'> {
+  const spec = (settings as { hours?: ScheduleSpec | null } | null)?.hours;
+  if (!spec) return { open: true, nextChangeAt: null, timeZone: null };
+  try {
+    const hours = openingHours(spec);
+    return { open: hours.isOpen(now), nextChangeAt: hours.nextChange(now), timeZone: spec.timeZone };
+  } catch {
+    // Written by a version that read it differently: say nothing rather than fail the floor.
+    return { open: true, nextChangeAt: null, timeZone: null };
+  }
+}
+
+export async function floorStatus(db: Kysely<Database>, now: Date = new Date()): Promise<QueueStatus[]> {
   const { rows } = await sql<{
-    id: string; active: boolean; waiting: number; in_menu: number; cb_due: number; cb_later: number; dispatching: number; dialling: number;
+    id: string; active: boolean; settings: unknown; waiting: number; in_menu: number; cb_due: number; cb_later: number; dispatching: number; dialling: number;
     connected: number; longest: number | null; idle: number; busy: number; wrap_up: number; on_break: number; logged_out: number;
   }>`
-    select q.id, q.active,
+    select q.id, q.active, q.settings,
            coalesce(e.waiting, 0) as waiting, coalesce(e.in_menu, 0) as in_menu, coalesce(e.cb_due, 0) as cb_due,
            coalesce(e.cb_later, 0) as cb_later, coalesce(e.dispatching, 0) as dispatching, coalesce(e.dialling, 0) as dialling,
            coalesce(e.connected, 0) as connected, e.longest,
@@ -58,5 +81,6 @@ export async function floorStatus(db: Kysely<Database>): Promise<QueueStatus[]> 
     queueId: r.id, active: r.active, waiting: r.waiting, inMenu: r.in_menu, callbacksDue: r.cb_due, callbacksScheduled: r.cb_later,
     dispatching: r.dispatching, dialling: r.dialling, connected: r.connected, longestWaitSeconds: r.longest,
     agents: { idle: r.idle, busy: r.busy, wrapUp: r.wrap_up, onBreak: r.on_break, loggedOut: r.logged_out },
+    ...hoursNow(r.settings, now),
   }));
 }

@@ -2,6 +2,7 @@
 import type { FlowEffect, FlowEvent, FlowQueue, FlowState, Transition } from '../types.js';
 import { existingCallbackPrompts, EXISTING_CALLBACK_MENU_KEYS } from '../prompts-for.js';
 import { abandon, HOLD_MUSIC, log, play, same, setEntryStatus, waitingTimers } from './common.js';
+import { enterClosed } from './closed.js';
 
 type Entering = Extract<FlowState, { kind: 'entering' }>;
 
@@ -15,6 +16,10 @@ export function fromEntering(queue: FlowQueue, state: Entering, event: FlowEvent
         callerNumber: event.callerNumber,
         existingCallbackId: event.existingCallbackId,
       };
+      // A new caller of a closed queue (a resumed one was in line before: it waits on). An
+      // active callback of theirs stays as it is; a new one to the same number finds it (the
+      // store keeps the existing one, as for a caller on hold).
+      if (event.closed === true && !event.resumed && queue.whenClosed !== undefined) return enterClosed(queue, event, details);
       if (event.existingCallbackId !== null) {
         return {
           state: {

@@ -6,6 +6,7 @@ import {
   unknownNumberPrompts, type EntryFailure,
 } from '../prompts-for.js';
 import { abandon, agentInterruptsOffer, backToWaiting, bridged, callbackMenu, collectNumber, log, overflow, play, same, usesMaxWait } from './common.js';
+import { closedGoodbye, closedHangup } from './closed.js';
 
 type Menu = Extract<FlowState, { kind: 'menu' }>;
 type NumberEntry = Extract<FlowState, { kind: 'number_entry' }>;
@@ -24,6 +25,7 @@ export function fromMenu(queue: FlowQueue, state: Menu, event: FlowEvent): Trans
               effects: [log('number_change_requested', { previous: state.menu.number }), collectNumber(queue, enterNumberPrompts())],
             };
           case '#':
+            if (state.closed) return closedGoodbye(state.entry, log('callback_declined', { number: state.menu.number, closed: true }));
             return backToWaiting(queue, state, log('callback_cancelled_by_caller', { number: state.menu.number, offer: state.offersMade }));
           default:
             return menuMiss(queue, state, 'invalid', result.key);
@@ -37,7 +39,7 @@ export function fromMenu(queue: FlowQueue, state: Menu, event: FlowEvent): Trans
     case 'agent_reserved':
       return agentInterruptsOffer(state, state.kind);
     case 'hangup':
-      return abandon(state.kind, event.cause);
+      return state.closed ? closedHangup(state.kind, event.cause) : abandon(state.kind, event.cause);
     case 'bridged':
       return bridged(state.kind, state.entry);
     default:
@@ -65,7 +67,7 @@ export function fromNumberEntry(queue: FlowQueue, state: NumberEntry, event: Flo
     case 'agent_reserved':
       return agentInterruptsOffer(state, state.kind);
     case 'hangup':
-      return abandon(state.kind, event.cause);
+      return state.closed ? closedHangup(state.kind, event.cause) : abandon(state.kind, event.cause);
     case 'bridged':
       return bridged(state.kind, state.entry);
     default:
@@ -93,6 +95,7 @@ function confirm(queue: FlowQueue, state: Menu): Transition {
       hungUp: false,
       callerNumber: state.callerNumber,
       maxWaitExpired: false,
+      ...(state.closed ? { closed: true } : {}),
     },
     effects: [log('callback_requested', { number, offer: state.offersMade }), { type: 'commit_callback', number }],
   };
@@ -117,6 +120,7 @@ function menuMiss(queue: FlowQueue, state: Menu, miss: 'timeout' | 'invalid', ke
       ],
     };
   }
+  if (state.closed) return closedGoodbye(state.entry, log(event, { ...details, then: 'goodbye' }), [feedback]);
   return backToWaiting(queue, state, log(event, { ...details, then: 'cancelled' }), [feedback, PROMPT.callbackCancelled]);
 }
 
@@ -145,5 +149,6 @@ function entryFailed(queue: FlowQueue, state: NumberEntry, failure: EntryFailure
       ],
     };
   }
+  if (state.closed) return closedGoodbye(state.entry, log(event, { ...details, then: 'goodbye' }), [entryFailurePrompt(failure)]);
   return backToWaiting(queue, state, log(event, { ...details, then: 'cancelled' }), [entryFailurePrompt(failure), PROMPT.callbackCancelled]);
 }

@@ -56,6 +56,14 @@ export function tick(root = document) {
       setAttr(n, 'data-level', s >= bad ? 'bad' : s >= warn ? 'warn' : null);
     }
   }
+  // An opening-hours badge whose change has come: the other state until the next snapshot.
+  for (const n of root.querySelectorAll('[data-hours-change]')) {
+    if (Date.parse(n.dataset.hoursChange) > now) continue;
+    const open = n.dataset.open !== 'true';
+    setAttr(n, 'data-open', String(open));
+    setAttr(n, 'data-hours-change', null);
+    setText(n, open ? 'open' : 'closed');
+  }
   for (const n of root.querySelectorAll('[data-until]')) {
     const s = (Date.parse(n.dataset.until) - now) / 1000;
     setText(n, s < 1 ? 'due now' : `in ${fmtDuration(s)}`);
@@ -80,6 +88,7 @@ function createCard(item) {
   const parts = {
     title: el('h2', { text: others ? 'Agents without a queue' : item.key }),
     removed: el('span', { class: 'tag', text: 'removed from the configuration', hidden: true }),
+    hours: el('span', { class: 'tag hours', hidden: true }),
     stats: others ? null : createStats(),
     agentStats: el('p', { class: 'agent-stats' }),
     callers: others ? null : createTable('callers', [['#', 'place'], ['Caller', 'who'], ['State', 'state'], ['Waiting', 'wait']], 'Nobody on the line.'),
@@ -91,7 +100,7 @@ function createCard(item) {
     ended: others ? null : el('div', { class: 'ended-slot' }),
   };
   const card = el('section', { class: others ? 'queue others' : 'queue', 'data-queue-id': others ? null : item.key },
-    el('header', {}, el('div', { class: 'title' }, parts.title, parts.removed), parts.stats?.node, parts.agentStats),
+    el('header', {}, el('div', { class: 'title' }, parts.title, parts.hours, parts.removed), parts.stats?.node, parts.agentStats),
     others ? null : block('Callers on the line', parts.callers.node),
     others ? null : block('Callbacks', parts.callbacks.node),
     block('Agents', parts.agents.node),
@@ -105,6 +114,7 @@ function updateCard(card, item) {
   const parts = cards.get(item.key);
   if (item.queue) {
     setAttr(parts.removed, 'hidden', item.queue.active ? true : null);
+    updateHours(parts.hours, item.queue);
     updateStats(parts.stats, item.queue, item.entries);
     const live = item.entries.filter((e) => e.kind === 'live');
     const callbacks = item.entries.filter((e) => e.kind === 'callback');
@@ -114,6 +124,26 @@ function updateCard(card, item) {
   const a = item.queue?.agents ?? countAgents(item.agents);
   setText(parts.agentStats, `Agents: ${a.idle} idle · ${a.busy} busy · ${a.wrapUp} wrap-up · ${a.onBreak} on break · ${a.loggedOut} logged out`);
   fillTable(parts.agents, item.agents, (x) => x.id, createAgentRow, updateAgentRow);
+}
+
+/**
+ * The opening-hours badge: "open until Fri 18:00" / "closed until Mon 09:00", the time in the
+ * queue's own zone (a supervisor elsewhere reads the queue's clock, as the callers hear it).
+ * Hidden for a queue without opening hours (always open).
+ */
+function updateHours(node, q) {
+  setAttr(node, 'hidden', q.timeZone ? null : true);
+  if (!q.timeZone) return;
+  setAttr(node, 'data-open', String(q.open));
+  setAttr(node, 'data-hours-change', q.nextChangeAt);
+  const state = q.open ? 'open' : 'closed';
+  if (!q.nextChangeAt) {
+    setText(node, state);
+    return;
+  }
+  const until = new Intl.DateTimeFormat(undefined, { timeZone: q.timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    .format(new Date(q.nextChangeAt));
+  setText(node, `${state} until ${until}`);
 }
 
 function countAgents(list) {
