@@ -16,7 +16,7 @@ export function pgAgentStatus(db: Kysely<Database>): AgentStatusChanger {
   return {
     async change(agentId, action) {
       try {
-        const { changed, agent } = await changeAgentStatus(db, agentId, action);
+        const { changed, agent } = await changeAgentStatus(db, agentId, action, undefined, 'phone');
         return { kind: changed ? 'changed' : 'unchanged', status: agent.status, state: agent.state };
       } catch (err) {
         if (!(err instanceof AgentOpError)) return { kind: 'failed', message: (err as Error).message };

@@ -146,7 +146,7 @@ export const ROUTES: readonly Route[] = [
     }[action],
     params: { agent: s.agentId }, body: action === 'pause' ? s.pauseBody : s.emptyBody,
     ok: { status: 200, schema: s.agentChange, description: 'the agent after the change (changed: false when it was already so)' }, errors: [400, 404, 409],
-    handle: ({ service, params, body }) => service.changeAgent(params.agent!, action, (body as { reason?: string }).reason),
+    handle: ({ service, params, body, by }) => service.changeAgent(params.agent!, action, (body as { reason?: string }).reason, by),
   })),
   route({
     method: 'GET', path: '/api/v1/controllers', operationId: 'listControllers', tag: 'controllers',

@@ -48,7 +48,7 @@ export class AdminService {
     if (!a) throw new ServiceRefusal('not_found', `agent ${JSON.stringify(agentId.slice(0, 64))}: no such agent`);
     return a;
   }
-  changeAgent(agentId: string, action: AgentAction, reason?: string) { return changeAgentStatus(this.db, agentId, action, reason); }
+  changeAgent(agentId: string, action: AgentAction, reason: string | undefined, by: string) { return changeAgentStatus(this.db, agentId, action, reason, by); }
 
   controllers() { return listControllers(this.db); }
   drainController(id: string, by: string) { return requestDrain(this.db, id, by); }

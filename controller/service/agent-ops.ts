@@ -70,7 +70,7 @@ export async function listAgents(db: Kysely<Database>, agentId?: string): Promis
  * from its status (pause or resume when logged out).
  */
 export async function changeAgentStatus(
-  db: Kysely<Database>, agentId: string, action: AgentAction, reason?: string,
+  db: Kysely<Database>, agentId: string, action: AgentAction, reason?: string, by?: string,
 ): Promise<{ readonly changed: boolean; readonly agent: AgentSummary }> {
   const changed = await db.transaction().execute(async (tx) => {
     const a = await tx.selectFrom('agents').select(['id', 'status', 'state', 'break_reason', 'active'])
@@ -92,7 +92,8 @@ export async function changeAgentStatus(
     }).where('id', '=', agentId).execute();
     await logEvents(tx, [{
       type: `agent.${action}`, agentId,
-      details: { from: a.status, to, state: a.state, ...(breakReason ? { reason: breakReason } : {}) },
+      // `by`: who asked — cli, api, supervisor (the page), phone (the agent's feature code).
+      details: { from: a.status, to, state: a.state, ...(breakReason ? { reason: breakReason } : {}), ...(by ? { by } : {}) },
     }]);
     return true;
   });

@@ -216,6 +216,8 @@ describe('admin API', () => {
     assert.equal((await call('POST', '/api/v1/agents/bob/login', {})).json.changed, false);
     const p = await call('POST', '/api/v1/agents/bob/pause', { reason: 'lunch' });
     assert.equal(p.json.agent.status, 'on_break');
+    const logged = await t.db.selectFrom('call_events').select('details').where('event_type', '=', 'agent.pause').where('agent_id', '=', 'bob').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    assert.deepEqual(logged.details, { from: 'available', to: 'on_break', state: 'idle', reason: 'lunch', by: 'api' });
     assert.equal(p.json.agent.breakReason, 'lunch');
     assert.equal((await call('POST', '/api/v1/agents/bob/resume', {})).json.agent.status, 'available');
     assert.equal((await call('POST', '/api/v1/agents/bob/logout', {})).json.agent.status, 'logged_out');

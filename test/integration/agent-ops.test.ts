@@ -58,7 +58,7 @@ describe('qcb agent', () => {
     assert.equal(row.break_reason, 'lunch');
     const ev = await lastEvent('ann');
     assert.equal(ev.event_type, 'agent.pause');
-    assert.deepEqual(ev.details, { from: 'available', to: 'on_break', state: 'idle', reason: 'lunch' });
+    assert.deepEqual(ev.details, { from: 'available', to: 'on_break', state: 'idle', reason: 'lunch', by: 'cli' });
     assert.match((await qcb('list')).out[1]!, /^ann +on_break\(lunch\)/);
 
     // A no-answer break resumed by a person: the run and its delay are over.

@@ -40,7 +40,7 @@ async function list(io: CliIo, env: Env | undefined, options: { json?: boolean }
 }
 
 async function change(io: CliIo, env: Env | undefined, id: string, action: AgentAction, reason?: string): Promise<void> {
-  const { changed, agent } = await withAgentDb(env, action, (db) => changeAgentStatus(db, id, action, reason));
+  const { changed, agent } = await withAgentDb(env, action, (db) => changeAgentStatus(db, id, action, reason, 'cli'));
   const busy = ['reserved', 'ringing', 'in_call'].includes(agent.state);
   const note = busy && action !== 'login' && action !== 'resume' ? ` (${agent.state}: takes effect after the call)` : '';
   io.out(changed ? `${agent.id}: ${agent.status}${note}` : `${agent.id}: already ${agent.status}`);

@@ -77,7 +77,7 @@ test('a logout before the call is over (its wrap-up) takes effect after it, and 
     assert.deepEqual(promptsPlayed(ch), ['agent-logged-out', 'agent-after-call']);
     assert.equal(await status('bob'), 'logged_out');
     const [, last] = await events('bob').then((e) => e.slice(-2));
-    assert.deepEqual(last?.details, { from: 'available', to: 'logged_out', state: 'wrap_up' });
+    assert.deepEqual(last?.details, { from: 'available', to: 'logged_out', state: 'wrap_up', by: 'phone' });
   } finally {
     await h.db.db.updateTable('agents').set({ state: 'idle' }).where('id', '=', 'bob').execute();
   }
