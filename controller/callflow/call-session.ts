@@ -7,7 +7,8 @@ import type { OutboundSession } from '../esl/outbound-session.js';
 import type { EslEvent } from '../esl/esl-event.js';
 import { assertSingleLine } from '../esl/wire-text.js';
 import type { CallEntryStore, EnteredQueue, EntryWatch } from './ports.js';
-import { PACE_WINDOW_SECONDS, callbackEstimatePrompts, estimateWaitSeconds, waitPrompts } from './wait-estimate.js';
+import { PACE_WINDOW_SECONDS, estimateWaitSeconds, waitPrompts } from './wait-estimate.js';
+import { callbackEta, type CallbackEta } from './callback-eta.js';
 import type { FlowEffect, FlowEvent, FlowOutcome, FlowState, PromptId, TimerName } from './types.js';
 import { initialState, transition } from './transition.js';
 import { toFlowQueue } from './flow-queue.js';
@@ -256,7 +257,8 @@ export class CallSession {
           this.#dispatch({ type: 'commit_failed', reason: r.reason, agentConnecting: r.agentConnecting === true });
           return;
         }
-        this.#dispatch({ type: 'commit_ok', estimate: r.duplicateOf === null ? await this.#callbackEstimate() : [] });
+        const eta = r.duplicateOf === null ? await this.#callbackEstimate() : { later: false, prompts: [] };
+        this.#dispatch({ type: 'commit_ok', estimate: eta.prompts, later: eta.later });
         return;
       }
       case 'keep_existing_callback':
@@ -322,21 +324,20 @@ export class CallSession {
   }
 
   /**
-   * Roughly when a callback just committed will come (issue 10.4): its place in line and the
-   * queue's recent pace, as the estimated wait is worked out. A failed read says nothing: the
+   * Roughly when a callback just committed will come (issue 10.4, callback-eta.ts): its place
+   * in line, the queue's recent pace and its opening hours. A failed read says nothing: the
    * callback is committed, the estimate is only a courtesy.
    */
-  async #callbackEstimate(): Promise<PromptId[]> {
-    const from = this.#queue.callback.announceEstimateFromMinutes;
-    if (from <= 0 || !this.#entryId) return [];
+  async #callbackEstimate(): Promise<CallbackEta> {
+    if (this.#queue.callback.announceEstimateFromMinutes <= 0 || !this.#entryId) return { later: false, prompts: [] };
     try {
       const [ahead, served] = await Promise.all([
         this.#o.store.position(this.#entryId), this.#o.store.servedRecently(this.#queue.name, PACE_WINDOW_SECONDS),
       ]);
-      return callbackEstimatePrompts(estimateWaitSeconds(ahead, served), from, this.#queue.language);
+      return callbackEta(this.#queue, this.#now(), estimateWaitSeconds(ahead, served));
     } catch (err) {
       this.#log.warn('could not estimate when the callback comes', { err });
-      return [];
+      return { later: false, prompts: [] };
     }
   }
 

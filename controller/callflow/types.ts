@@ -137,8 +137,11 @@ export type FlowEvent =
   | { readonly type: 'menu_result'; readonly result: { readonly key: string } | { readonly timeout: true } | { readonly invalid: string } }
   /** Number entry ended: the digits typed (validated by the session against the queue's rules). */
   | { readonly type: 'number_result'; readonly result: { readonly number: string } | { readonly rejected: NumberRejection } | { readonly timeout: true } }
-  /** `estimate`: prompts saying roughly when the call back comes (wait-estimate.ts), possibly none. */
-  | { readonly type: 'commit_ok'; readonly estimate?: readonly PromptId[] }
+  /**
+   * `estimate`: prompts saying roughly when the call back comes (callback-eta.ts), possibly none;
+   * `later`: only after the queue opens again (the thanks then says "registered", not "shortly").
+   */
+  | { readonly type: 'commit_ok'; readonly estimate?: readonly PromptId[]; readonly later?: boolean }
   /** `agentConnecting`: the commit lost to dispatch, which reserved an agent for this caller first. */
   | { readonly type: 'commit_failed'; readonly reason: string; readonly agentConnecting?: boolean }
   /**

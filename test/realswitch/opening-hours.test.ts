@@ -49,7 +49,7 @@ describe('real switch: opening hours', labSkip, () => {
     assert.deepEqual(played.filter((p) => p.response === 'FILE NOT FOUND'), []);
     const ids = played.map((p) => p.id);
     assert.deepEqual(ids.slice(0, 3), ['closed', 'closed-press-for-callback', 'digit-2'], `no greeting, the closed prompt first: ${ids.join(' ')}`);
-    for (const id of ['callback-requested', 'digit-0', 'digit-5', 'digit-7', 'callback-menu', 'callback-confirmed-closed']) {
+    for (const id of ['callback-requested', 'digit-0', 'digit-5', 'digit-7', 'callback-menu', 'callback-registered', 'goodbye']) {
       assert.ok(ids.includes(id), `${id} in ${ids.join(' ')}`);
     }
     assert.ok(!ids.includes('greeting-callback') && !ids.includes('callback-confirmed'), ids.join(' '));

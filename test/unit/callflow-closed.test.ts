@@ -58,6 +58,9 @@ describe('closed queue: whenClosed callback', () => {
     const ok = transition(Q, c.state, { type: 'commit_ok' });
     assert.equal(ok.state.kind, 'thanking');
     assert.deepEqual(plays(ok), [['callback-confirmed-closed']]);
+    // With the day the call back comes (callback-eta.ts): "registered", the day, goodbye.
+    const later = transition(Q, c.state, { type: 'commit_ok', estimate: ['callback-eta-tomorrow'], later: true });
+    assert.deepEqual(plays(later), [['callback-registered', 'callback-eta-tomorrow', 'goodbye']]);
     const end = transition(Q, ok.state, { type: 'prompt_done', tag: 'thanks' });
     assert.deepEqual(end.state, { kind: 'ended', outcome: 'callback' });
     assert.deepEqual(end.effects.at(-1), { type: 'hangup', cause: 'NORMAL_CLEARING' });

@@ -610,6 +610,11 @@ describe('commit and thanks', () => {
     assert.deepEqual(done.effects, [fx.log('call_released', { outcome: 'callback' }), fx.hangup('NORMAL_CLEARING')]);
   });
 
+  it('commit_ok for a call back only after the queue opens again: "registered", then the day', () => {
+    const t = step(FULL, committingState(FULL), { type: 'commit_ok', estimate: ['callback-eta-on-mon'], later: true });
+    assert.deepEqual(t.effects.filter((e) => e.type === 'play'), [fx.play(['callback-registered', 'callback-eta-on-mon'], 'thanks', false)]);
+  });
+
   it('commit_ok with an estimate: thank you, then roughly when, in one playback; hang up after it', () => {
     const t = step(FULL, committingState(FULL), { type: 'commit_ok', estimate: ['callback-eta-in', 'num-20', 'minutes'] });
     assert.deepEqual(t.effects.filter((e) => e.type === 'play'), [fx.play(['callback-confirmed', 'callback-eta-in', 'num-20', 'minutes'], 'thanks', false)]);

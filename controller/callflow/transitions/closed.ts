@@ -9,6 +9,7 @@
 // the caller back to the queue. The callback itself is an ordinary one; the matcher dials it
 // once the queue is open (and not in its last minutes), and its expiry counts open time
 // (call-session.ts).
+import { PROMPT_CALLBACK_REGISTERED } from '../callback-eta.js';
 import type { FlowEffect, FlowEntry, FlowEvent, FlowQueue, FlowState, PromptId, Transition } from '../types.js';
 import { menuPrompts, PROMPT, unknownNumberPrompts } from '../prompts-for.js';
 import { agentInterruptsOffer, bridged, callbackMenu, collectNumber, freshMenu, log, play, same, setEntryStatus } from './common.js';
@@ -124,7 +125,12 @@ export function fromClosedCommitting(_queue: FlowQueue, state: Committing, event
       if (state.hungUp) return { state: { kind: 'ended', outcome: 'callback' }, effects: [log('callback_committed', { number: state.number, hungUp: true, closed: true })] };
       return {
         state: { kind: 'thanking', entry: state.entry, outcome: 'callback' },
-        effects: [log('callback_committed', { number: state.number, closed: true }), play([CLOSED_PROMPT.confirmed], 'thanks', false)],
+        effects: [
+          log('callback_committed', { number: state.number, closed: true }),
+          // With the day the call back comes (callback-eta.ts): "registered", "tomorrow, after we
+          // open", goodbye; without one, "we will call you back when we open, goodbye".
+          play(event.later && event.estimate?.length ? [PROMPT_CALLBACK_REGISTERED, ...event.estimate, 'goodbye'] : [CLOSED_PROMPT.confirmed], 'thanks', false),
+        ],
       };
     case 'commit_failed': {
       const details = { number: state.number, reason: event.reason, closed: true };

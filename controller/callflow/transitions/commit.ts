@@ -2,6 +2,7 @@
 // Invariant: "thank you" (callback-confirmed) is played only after commit_ok.
 import type { FlowEvent, FlowQueue, FlowState, Transition } from '../types.js';
 import { PROMPT } from '../prompts-for.js';
+import { PROMPT_CALLBACK_REGISTERED } from '../callback-eta.js';
 import { agentInterruptsOffer, cancelTimer, HOLD_MUSIC, log, play, same, setEntryStatus, startTimer, usesMaxWait } from './common.js';
 
 type Committing = Extract<FlowState, { kind: 'committing' }>;
@@ -19,8 +20,9 @@ export function fromCommitting(queue: FlowQueue, state: Committing, event: FlowE
         effects: [
           log('callback_committed', { number: state.number }),
           cancelTimer('max_wait'),
-          // "Thank you, we will contact you shortly", and roughly when when it is far off.
-          play([PROMPT.callbackConfirmed, ...(event.estimate ?? [])], 'thanks', false),
+          // "Thank you, we will contact you shortly" and roughly when, when it is far off; "your
+          // request is registered" and the day when it comes only after the queue opens again.
+          play([event.later ? PROMPT_CALLBACK_REGISTERED : PROMPT.callbackConfirmed, ...(event.estimate ?? [])], 'thanks', false),
         ],
       };
     case 'commit_failed': {

@@ -61,7 +61,8 @@ test('closed, whenClosed callback: "we are closed, press 2", 2 → the menu with
   assert.deepEqual(promptsPlayed(channel), [
     'closed', 'closed-press-for-callback', 'digit-2',
     'callback-requested', 'digit-0', 'digit-6', 'digit-7', 'digit-1', 'digit-2', 'digit-3', 'digit-4', 'digit-5', 'digit-6', 'digit-7', 'callback-menu',
-    'callback-confirmed-closed',
+    // When the call back comes (issue 10.4): at the end of the closure, today or tomorrow (UTC).
+    'callback-registered', closureEnd.toISOString().slice(0, 10) === new Date().toISOString().slice(0, 10) ? 'callback-eta-when-open' : 'callback-eta-tomorrow', 'goodbye',
   ], 'no greeting, no hold music');
   assert.ok(!channel.appLog.some((a) => /local_stream/.test(a.arg ?? '')), 'no hold music');
   const row = await entryOf(channel.uuid);
