@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { matchAndReserve, eligibleHead } from '../../controller/dispatch/matcher.js';
 import { PgAttemptStore } from '../../controller/dispatch/attempt-store.js';
+import { requestCallback } from '../../controller/service/callback-requests.js';
 import { changeAgentStatus } from '../../controller/service/agent-ops.js';
 import { agentLegUuid, customerLegUuid } from '../../controller/dispatch/leg-uuid.js';
 import { DISPATCH_CHANNEL, listenForDispatch } from '../../controller/dispatch/notify.js';
@@ -223,6 +224,25 @@ describe('matcher', () => {
         await logging;
       }
       assert.deepEqual(rs.map((r) => r.entryId), [e1.id], `e1 first, not e2 (${e2.id})`);
+    });
+
+    it('callbacks requested for a time (the API\'s earliestAt): not dialled before it; when due together, by place (issue 10.3)', async () => {
+      await login(t.db, 'bob');
+      const later = await requestCallback(t.db, t.config, { queue: 'order', number: '0671000001', earliestAt: new Date(Date.now() + 3_600_000), source: 'test' });
+      const now = await requestCallback(t.db, t.config, { queue: 'order', number: '0671000002', source: 'test' });
+      const [first] = await matchAndReserve(t.db, t.config, { queueId: 'order', limit: 1 });
+      assert.equal(first?.entryId, now.entryId, 'the one due now, though its place is later');
+      await resetFloor(t.db);
+      await login(t.db, 'bob', 'ann');
+      const at = new Date(Date.now() + 3_600_000);
+      const a = await requestCallback(t.db, t.config, { queue: 'order', number: '0671000003', earliestAt: at, source: 'test' });
+      const b = await requestCallback(t.db, t.config, { queue: 'order', number: '0671000004', earliestAt: at, source: 'test' });
+      assert.deepEqual(await matchAndReserve(t.db, t.config, { queueId: 'order', limit: 2 }), [], 'nothing before their time');
+      // Their time comes (the rows moved back an hour, as the clock would move on).
+      await t.db.updateTable('queue_entries').set({ next_attempt_at: sql<Date>`now() - interval '1 second'` }).where('id', 'in', [a.entryId, b.entryId]).execute();
+      const due = await matchAndReserve(t.db, t.config, { queueId: 'order', limit: 2 });
+      assert.deepEqual(due.map((r) => r.entryId), [a.entryId, b.entryId], 'by place among those due at the same time');
+      void later;
     });
 
     it('a callback whose customer is on the line in the queue is not dialled: the live call is served, the callback waits', async () => {
