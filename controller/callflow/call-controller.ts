@@ -90,7 +90,8 @@ export function createCallHandler(options: CallControllerOptions): (channel: Out
       logger: log.child({ queue: queue.name }),
       callerNumber,
       // Stored as data only (never put in a command): cut to a sane length.
-      callerNumberRaw: rawNumber === null ? null : rawNumber.slice(0, 64),
+      // Kept as data; Postgres text cannot hold NUL (a caller ID with one could not be queued).
+      callerNumberRaw: rawNumber === null ? null : rawNumber.replaceAll('\0', '').slice(0, 64),
       callerName: sanitizeCallerIdName(data.header('Caller-Caller-ID-Name') ?? ''),
       timeScale: options.timeScale,
       commandTimeoutMs: options.commandTimeoutMs,
