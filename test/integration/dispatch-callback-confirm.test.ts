@@ -6,7 +6,7 @@
 // the retry policy calls again. The real worker on the simulator, time × 0.04.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { entry, waitUntil, PROMPTS_DIR } from '../helpers/controller-harness.js';
+import { appStarted, entry, waitUntil, PROMPTS_DIR } from '../helpers/controller-harness.js';
 import { startDispatchHarness, attemptWhere, agentRow, type DispatchHarness } from '../helpers/dispatch-harness.js';
 import { agentLegUuid, customerLegUuid } from '../../controller/dispatch/leg-uuid.js';
 import { changeAgentStatus } from '../../controller/service/agent-ops.js';
@@ -33,17 +33,17 @@ let d: DispatchHarness;
 before(async () => {
   d = await startDispatchHarness(YAML, { timeScale: 0.04 });
   d.h.fs.defineEndpoint('loopback/agent-cora', { answerAfterMs: 300 });
-  // Presses 1 8 s after answering: near the end of the ~8.4 s prompt (the key cuts it short),
-  // after the agent's "waiting for them to confirm" (whisper ~3.9 s, then ~3.6 s).
-  d.h.fs.defineEndpoint('loopback/cust-0671240001', { answerAfterMs: 1000, dtmf: [{ atMs: 8000, digits: '1' }] });
+  // Presses 1 once the agent hears ringback (the test sends it: a key timed from the answer
+  // missed the ask when the worker was slow to send it on a loaded machine).
+  d.h.fs.defineEndpoint('loopback/cust-0671240001', { answerAfterMs: 1000 });
   // An answering machine: answers and presses nothing.
   d.h.fs.defineEndpoint('loopback/cust-0671240002', { answerAfterMs: 1000 });
   // Presses 2 in each of the two tries (each try: ~8.4 s of prompt, then 3 s to press).
   d.h.fs.defineEndpoint('loopback/cust-0671240003', { answerAfterMs: 500, dtmf: [{ atMs: 3000, digits: '2' }, { atMs: 13_000, digits: '2' }] });
   // Hangs up while asked.
   d.h.fs.defineEndpoint('loopback/cust-0671240004', { answerAfterMs: 500, hangupAfterMs: 4000 });
-  // Presses 2 in the first try, 1 in the second: connected.
-  d.h.fs.defineEndpoint('loopback/cust-0671240005', { answerAfterMs: 500, dtmf: [{ atMs: 3000, digits: '2' }, { atMs: 15_000, digits: '1' }] });
+  // Presses 2 in the first try, 1 in the second (the test sends them as the ask goes on).
+  d.h.fs.defineEndpoint('loopback/cust-0671240005', { answerAfterMs: 500 });
 });
 afterEach(async () => {
   for (const ch of d.channels.all) if (!ch.hungUp) ch.hangup('NORMAL_CLEARING');
@@ -76,12 +76,24 @@ function assertAsked(customer: SimChannel): void {
   assert.equal(args[8], '^[1]$');
 }
 
+/** The customer of the entry's first try, once the ask (play_and_get_digits) has started on their leg. */
+async function asked(entryId: string): Promise<{ attemptId: string; customer: SimChannel; agentLeg: SimChannel }> {
+  const a = await attemptWhere(d, entryId, (x) => x.customer_answered_at !== null, 'the customer answered', 10_000);
+  const customer = await d.channels.get(customerLegUuid(d.legNamespace, a.id));
+  await appStarted(customer, 'play_and_get_digits', { timeoutMs: 10_000 });
+  return { attemptId: a.id, customer, agentLeg: await d.channels.get(agentLegUuid(d.legNamespace, a.id, 'cora')) };
+}
+
 test('the customer presses 1: bridged once the ask is over; the agent heard the whisper, that the customer is asked, then ringback', async () => {
   const entryId = await callback('0671240001');
   await d.login('cora');
+  const ask = await asked(entryId);
+  // The key once the agent hears ringback (after "waiting for them to confirm"), while asked.
+  await appStarted(ask.agentLeg, 'playback', { arg: /tone_stream/, timeoutMs: 10_000 });
+  ask.customer.sendDtmf('1');
   const attempt = await attemptWhere(d, entryId, (a) => a.bridged_at !== null, 'the bridge', 10_000);
-  const agentLeg = await d.channels.get(agentLegUuid(d.legNamespace, attempt.id, 'cora'));
-  const customer = await d.channels.get(customerLegUuid(d.legNamespace, attempt.id));
+  const agentLeg = ask.agentLeg;
+  const customer = ask.customer;
   assertAsked(customer);
   const at = (ch: SimChannel, name: string, app?: string) => Number(ch.history.find((h) => h.get('Event-Name') === name
     && (app === undefined || h.get('Application') === app))!.get('Event-Date-Timestamp'));
@@ -143,6 +155,11 @@ test('another key in every try, or a hangup while asked: not confirmed, a try no
 test('a wrong key, then 1 in the second try: connected', async () => {
   const entryId = await callback('0671240005');
   await d.login('cora');
+  const ask = await asked(entryId);
+  ask.customer.sendDtmf('2');
+  // play_and_get_digits keeps a refused key in <var>_invalid (mod_dptools): the second try follows.
+  await waitUntil('the 2 refused', async () => ask.customer.variables.get(`qcb_confirm_${ask.attemptId}_invalid`) === '2');
+  ask.customer.sendDtmf('1');
   const attempt = await attemptWhere(d, entryId, (a) => a.bridged_at !== null, 'the bridge', 10_000);
   const customer = await d.channels.get(customerLegUuid(d.legNamespace, attempt.id));
   assert.equal(customer.variables.get(`qcb_confirm_${attempt.id}`), '1');
