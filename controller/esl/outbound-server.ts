@@ -133,8 +133,15 @@ export class EslOutboundServer {
     const conn = new EslConnection(wrapOutboundSocket(socket, () => resolveReady()), this.#opts.commandTimeoutMs);
     const timeoutMs = this.#opts.setupTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
+    // A frame the parser refuses before the call is set up (a CHANNEL_DATA past the parser's
+    // 1 MB header limit: caller ID name and number of 64 KB each, URL-encoded, in several
+    // variables) means the connect reply is gone: fail now, with that reason, rather than
+    // wait for the timeout. The dialplan's fallback then has the call (freeswitch/README.md).
+    const refused = new Promise<never>((_, reject) => { conn.onProtocolError((err) => reject(err)); });
+    refused.catch(() => undefined);
     await Promise.race([
       ready,
+      refused,
       conn.closed.then((info) => { throw new Error(`closed before connect was answered: ${info.reason}`); }),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new EslTimeoutError('connect', timeoutMs)), timeoutMs);

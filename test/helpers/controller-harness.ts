@@ -90,6 +90,8 @@ export async function startHarness(yaml: string, options: {
   const sessions = new Map<string, OutboundSession>();
   const server = new EslOutboundServer({
     port: 0,
+    // The server's own lines (a connect that failed, a malformed frame) count as the controller's.
+    logger: recordingLogger(problems),
     handler: (session) => {
       sessions.set(session.uuid, session);
       return handler(session);

@@ -81,6 +81,23 @@ test(`the corpus is large and every group is there (${HOSTILE.length} values)`, 
   assert.deepEqual(new Set(HOSTILE.map((h) => h.group)).size, 11);
 });
 
+test('a caller ID too big for a frame (64 KB name and number, URL-encoded in several variables): the connect fails at once with one clear line, the dialplan keeps the call', async () => {
+  const [big] = HOSTILE.filter((h) => h.oversize);
+  assert.ok(big, 'the corpus has an oversize value');
+  const before = d.h.problems.length;
+  const started = Date.now();
+  const { channel } = await d.h.call({ destination: '8101', callerIdNumber: big.value, callerIdName: big.value, afterSocket: [['playback', 'local_stream://moh']] });
+  // The dialplan's fallback runs once the controller has refused the socket.
+  await appStarted(channel, 'playback', { arg: MOH });
+  const lines = d.h.problems.slice(before);
+  assert.equal(lines.length, 1, JSON.stringify(lines).slice(0, 500));
+  assert.equal(lines[0]!.message, 'outbound session setup failed');
+  assert.match(JSON.stringify(lines[0]), /ESL protocol error: header block larger than/);
+  assert.ok(Date.now() - started < 4000, 'not after the 5 s connect timeout');
+  channel.hangup();
+  d.h.problems.splice(before); // seen: the tests below count their own lines from none
+});
+
 test('every value as a caller\'s caller ID name and number: the flow goes on, nothing of it reaches a command, the row keeps it as data', async () => {
   const first = recorder.commands.length;
   await inBatches(HOSTILE.filter((h) => !h.oversize), 10, async (h) => {
