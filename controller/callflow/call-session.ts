@@ -7,15 +7,14 @@ import type { OutboundSession } from '../esl/outbound-session.js';
 import type { EslEvent } from '../esl/esl-event.js';
 import { assertSingleLine } from '../esl/wire-text.js';
 import type { CallEntryStore, EnteredQueue, EntryWatch } from './ports.js';
-import { PACE_WINDOW_SECONDS, estimateWaitSeconds, waitPrompts } from './wait-estimate.js';
-import { callbackEta, type CallbackEta } from './callback-eta.js';
-import type { FlowEffect, FlowEvent, FlowOutcome, FlowState, PromptId, TimerName } from './types.js';
+import type { CallbackEta } from './callback-eta.js';
+import { callbackEtaOf, positionPrompts } from './pace-prompts.js';
+import type { FlowEffect, FlowEvent, FlowOutcome, FlowState, TimerName } from './types.js';
 import { initialState, transition } from './transition.js';
 import { toFlowQueue } from './flow-queue.js';
 import { ChannelMedia } from './channel-media.js';
 import { FlowAudio, MAX_PROMPT_MS } from './flow-audio.js';
 import { playbackArg, type PromptSet } from './prompt-files.js';
-import { quantityPrompts } from './number-speech.js';
 import { closedNow, closedTransferTarget } from './closed-hours.js';
 import { callbackExpiresAt } from '../queue/opening-hours.js';
 import { CLOSED_PROMPT } from './transitions/closed.js';
@@ -324,35 +323,20 @@ export class CallSession {
   }
 
   /**
-   * Roughly when a callback just committed will come (issue 10.4, callback-eta.ts): its place
-   * in line, the queue's recent pace and its opening hours. A failed read says nothing: the
-   * callback is committed, the estimate is only a courtesy.
+   * Roughly when a callback just committed will come (pace-prompts.ts). A failed read says
+   * nothing: the callback is committed, the estimate is only a courtesy.
    */
   async #callbackEstimate(): Promise<CallbackEta> {
-    if (this.#queue.callback.announceEstimateFromMinutes <= 0 || !this.#entryId) return { later: false, prompts: [] };
-    try {
-      const [ahead, served] = await Promise.all([
-        this.#o.store.position(this.#entryId), this.#o.store.servedRecently(this.#queue.name, PACE_WINDOW_SECONDS),
-      ]);
-      return callbackEta(this.#queue, this.#now(), estimateWaitSeconds(ahead, served));
-    } catch (err) {
+    if (!this.#entryId) return { later: false, prompts: [] };
+    return callbackEtaOf(this.#o.store, this.#queue, this.#entryId, this.#now()).catch((err: unknown) => {
       this.#log.warn('could not estimate when the callback comes', { err });
       return { later: false, prompts: [] };
-    }
+    });
   }
 
   async #announcePosition(): Promise<void> {
     if (!this.#entryId || !this.#live) return;
-    const ahead = await this.#o.store.position(this.#entryId);
-    // "Your position in the queue is" + (callers ahead + 1), then the estimated wait if the
-    // queue says so and its recent pace gives one (wait-estimate.ts).
-    const prompts = ['position-is', ...quantityPrompts(ahead + 1)];
-    if (this.#queue.announce.estimatedWait) {
-      const served = await this.#o.store.servedRecently(this.#queue.name, PACE_WINDOW_SECONDS);
-      const wait = estimateWaitSeconds(ahead, served);
-      if (wait !== null) prompts.push(...waitPrompts(wait, this.#queue.language));
-    }
-    this.#audio.play(prompts, 'announce');
+    this.#audio.play(await positionPrompts(this.#o.store, this.#queue, this.#entryId), 'announce');
   }
 
   async #overflow(): Promise<void> {
