@@ -47,9 +47,14 @@ export class EslConnection {
     this.closed = new Promise((resolve) => { this.#resolveClosed = resolve; });
     // modesl emits 'error' for socket errors and (patched) parser errors; without a listener
     // EventEmitter2 would throw it.
-    conn.on('error', (err: Error & { code?: string }) => {
-      if (err.code === 'ESL_PROTOCOL') this.#onProtocolError(new EslProtocolError(err.message));
-      else this.#lastSocketError = err;
+    // A fatal one (a framing error: the parser has closed the socket) becomes the close reason,
+    // so the commands still waiting reject with it rather than with "closed by FreeSWITCH".
+    conn.on('error', (err: Error & { code?: string; fatal?: boolean }) => {
+      if (err.code === 'ESL_PROTOCOL') {
+        const fatal = err.fatal === true;
+        if (fatal) this.#framingError ??= err.message;
+        this.#onProtocolError(new EslProtocolError(err.message, fatal));
+      } else this.#lastSocketError = err;
     });
     conn.on('esl::end', () => this.#handleEnd());
     if (conn.parser) this.#attachParser();
@@ -57,6 +62,7 @@ export class EslConnection {
   }
 
   #lastSocketError: Error | undefined;
+  #framingError: string | undefined;
 
   #attachParser(): void {
     this.#conn.parser?.on('esl::event', (event: ModeslEvent, headers: ModeslFrameHeaders) => {
@@ -74,7 +80,10 @@ export class EslConnection {
     this.#onFrame = handler;
   }
 
-  /** Called for a malformed frame; the connection stays up. */
+  /**
+   * Called once for each malformed frame. A bad body (JSON, XML) leaves the connection up; a
+   * framing error (`err.fatal`) is followed by the close.
+   */
   onProtocolError(handler: (err: EslProtocolError) => void): void {
     this.#onProtocolError = handler;
   }
@@ -162,7 +171,7 @@ export class EslConnection {
     if (this.#closeInfo) return;
     const reason = this.#closingByUs
       ? this.#closeReason
-      : this.#lastSocketError ? `socket error: ${this.#lastSocketError.message}` : 'closed by FreeSWITCH';
+      : this.#framingError ?? (this.#lastSocketError ? `socket error: ${this.#lastSocketError.message}` : 'closed by FreeSWITCH');
     this.#closeInfo = { reason, byUs: this.#closingByUs };
     this.#pending.rejectAll((op) => new EslConnectionClosedError(op, reason));
     this.#resolveClosed(this.#closeInfo);

@@ -225,6 +225,22 @@ export class FakeSwitch {
     for (const l of this.core.listeners) if (l.kind === 'inbound') l.writeRaw(b);
   }
 
+  /**
+   * Writes raw bytes to the outbound socket that controls the channel `uuid` (to test the
+   * controller's parser with hostile frames). False when no such socket is up.
+   */
+  injectOutboundRaw(uuid: string, bytes: Buffer | string): boolean {
+    const b = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
+    let wrote = false;
+    for (const l of this.core.listeners) {
+      if (l.kind === 'outbound' && l.session?.uuid === uuid && l.running) {
+        l.writeRaw(b);
+        wrote = true;
+      }
+    }
+    return wrote;
+  }
+
   /** Fires a synthetic event to subscribed clients (CUSTOM needs an Event-Subclass header to match subclasses). */
   fireEvent(name: string, headers: Record<string, string>, body?: string): void {
     this.core.fire(name, Object.entries(headers), body);

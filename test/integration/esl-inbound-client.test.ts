@@ -116,7 +116,9 @@ test('a bgapi in flight when the connection drops rejects instead of hanging', a
   await c.api(`uuid_kill ${u}`);
 });
 
-test('hostile frames on the wire (bad escapes, bad length) are reported, the client goes on', async () => {
+// A bad escape is data (decoded byte-wise); a bad length is a framing error: the connection
+// is closed and the client reconnects (esl-malformed-frames.test.ts has every kind).
+test('hostile frames on the wire (bad escapes, bad length) are reported, the client reconnects and goes on', async () => {
   const c = client({ events: ['CUSTOM'] });
   await c.connect();
   const errors: Error[] = [];
@@ -126,11 +128,14 @@ test('hostile frames on the wire (bad escapes, bad length) are reported, the cli
   const body = 'Event-Name: CUSTOM\nEvent-Subclass: qcb%3A%3Atest\nCaller-Caller-ID-Name: Jos%E9\nbad: %%%\n\n';
   fs.injectInboundRaw(`Content-Length: ${body.length}\nContent-Type: text/event-plain\n\n${body}`);
   const reported = once(c, 'protocol-error');
+  const back = once(c, 'connected');
   fs.injectInboundRaw('Content-Type: text/event-plain\nContent-Length: nope\n\n');
   await reported;
+  assert.deepEqual(await back, [{ reconnect: true }]);
   assert.match(await c.api('status'), /UP/);
   assert.equal(errors.length, 1);
   assert.match(errors[0]!.message, /bad Content-Length "nope"/);
+  assert.equal((errors[0] as Error & { fatal?: boolean }).fatal, true);
   const ev = got.find((e) => e.header('Event-Subclass') === 'qcb::test');
   assert.ok(ev);
   assert.equal(ev.header('Caller-Caller-ID-Name'), 'José');
