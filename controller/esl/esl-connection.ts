@@ -51,6 +51,8 @@ export class EslConnection {
     // so the commands still waiting reject with it rather than with "closed by FreeSWITCH".
     conn.on('error', (err: Error & { code?: string; fatal?: boolean }) => {
       if (err.code === 'ESL_PROTOCOL') {
+        // a frame cut short by our own close or destroy is not the peer's fault: no line
+        if (this.#closingByUs) return;
         const fatal = err.fatal === true;
         if (fatal) this.#framingError ??= err.message;
         this.#onProtocolError(new EslProtocolError(err.message, fatal));

@@ -155,6 +155,23 @@ test('inbound client, header names with spaces and colons: not a framing error, 
   assert.deepEqual(lines, []);
 });
 
+test('inbound client closed by us while a frame is half received: no malformed-frame line (the cut is ours)', async () => {
+  const mine: LogLine[] = [];
+  const c = new EslInboundClient({ host: '127.0.0.1', port: peerPort, password: 'ClueCon', logger: recording(mine), commandTimeoutMs: 5000 });
+  await c.connect();
+  const errors: Error[] = [];
+  c.on('protocol-error', (e) => errors.push(e));
+  peer.hostile = { bytes: Buffer.from('Content-Type: api/response\nContent-Length: 500\n\n+OK half'), closeAfter: false };
+  const pending = c.api('hostile');
+  pending.catch(() => undefined);
+  // the peer answers `exit` inside the half frame, then closes: the parser is left mid-body
+  await waitUntil('the half frame arrived', async () => peer.hostile === undefined);
+  await c.close();
+  await assert.rejects(pending, EslConnectionClosedError);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(mine.filter((l) => l.message === 'malformed ESL frame from FreeSWITCH'), []);
+});
+
 // ---- outbound: the controller's session of a caller on hold ----
 
 const YAML = `
