@@ -115,3 +115,16 @@ export const numberPrefix = () =>
 export const LANGUAGES = ['en', 'uk', 'ru'] as const;
 /** Prompt set language. */
 export const language = () => z.enum(LANGUAGES, { error: typeMessage(`expected one of: ${LANGUAGES.join(', ')}`) });
+
+/**
+ * A dialplan transfer target (`uuid_transfer <uuid> <extension> XML <context>`): the overflow's
+ * `transfer` and a closed queue's. The extension's charset keeps it one word of that command.
+ */
+export const transferTarget = () => z.strictObject({
+  action: z.literal('transfer'),
+  extension: z.string().regex(/^[A-Za-z0-9_*#+.-]{1,64}$/, {
+    error: 'expected a dialplan extension (letters, digits, * # + . _ -), as a quoted string',
+  }),
+  dialplan: z.literal('XML', { error: 'only the XML dialplan is supported' }).default('XML'),
+  context: dialplanContext().default('default'),
+});

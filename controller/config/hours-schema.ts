@@ -3,7 +3,7 @@
 // The text forms are read by the same parsers the schedule uses (queue/opening-hours.ts), so
 // what passes here is what the schedule understands.
 import { z } from 'zod';
-import { dialplanContext, nonNegativeInt, typeMessage } from './fields.js';
+import { nonNegativeInt, transferTarget, typeMessage } from './fields.js';
 import { isTimeZone, parseDate, parseLocalDateTime, parseRange, WEEKDAYS } from '../queue/opening-hours.js';
 
 export const CLOSED_ACTIONS = ['callback', 'transfer', 'hangup'] as const;
@@ -38,20 +38,11 @@ const localDateTime = z.string({ error: typeMessage('expected a local date and t
 const closure = z.strictObject({ from: localDateTime, to: localDateTime })
   .refine((c) => (parseLocalDateTime(c.to) ?? 0) > (parseLocalDateTime(c.from) ?? 0), { error: 'must end after it starts', path: ['to'] });
 
-// Same charset as the overflow's transfer target (queue-schema.ts): it lands in uuid_transfer.
-const transferExtension = z.string().regex(/^[A-Za-z0-9_*#+.-]{1,64}$/, {
-  error: 'expected a dialplan extension (letters, digits, * # + . _ -), as a quoted string',
-});
 
 /** What a caller arriving while the queue is closed gets. */
 const whenClosed = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('callback') }),
-  z.strictObject({
-    action: z.literal('transfer'),
-    extension: transferExtension,
-    dialplan: z.literal('XML', { error: 'only the XML dialplan is supported' }).default('XML'),
-    context: dialplanContext().default('default'),
-  }),
+  transferTarget(),
   z.strictObject({ action: z.literal('hangup') }),
 ], { error: typeMessage(`expected { action: ${CLOSED_ACTIONS.join(' | ')} }`) });
 

@@ -4,8 +4,8 @@
 import { z } from 'zod';
 import { hoursSchema } from './hours-schema.js';
 import {
-  callerIdName, callerIdNumber, dialplanContext, dialTemplate, dtmfKey, extension, identifier,
-  label, language, media, nonNegativeInt, numberPrefix, positiveInt, regexSource, typeMessage,
+  callerIdName, callerIdNumber, dialTemplate, dtmfKey, extension, identifier,
+  label, language, media, nonNegativeInt, numberPrefix, positiveInt, regexSource, transferTarget, typeMessage,
 } from './fields.js';
 
 export const STRATEGIES = ['ring-all', 'longest-idle', 'round-robin', 'top-down', 'least-talk-time', 'fewest-calls', 'random'] as const;
@@ -93,19 +93,11 @@ const callback = z.strictObject({
   confirmCustomer: confirmCustomer.prefault({}),
 });
 
-const transferExtension = z.string().regex(/^[A-Za-z0-9_*#+.-]{1,64}$/, {
-  error: 'expected a dialplan extension (letters, digits, * # + . _ -), as a quoted string',
-});
 
 /** Where a caller goes when `maxWaitSeconds` runs out. */
 const overflow = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('queue'), queue: identifier() }),
-  z.strictObject({
-    action: z.literal('transfer'),
-    extension: transferExtension,
-    dialplan: z.literal('XML', { error: 'only the XML dialplan is supported' }).default('XML'),
-    context: dialplanContext().default('default'),
-  }),
+  transferTarget(),
   z.strictObject({ action: z.literal('hangup') }),
 ]);
 
