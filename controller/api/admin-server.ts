@@ -15,6 +15,7 @@ import { openApiDocument } from './openapi.js';
 import { RateLimiter } from './rate-limit.js';
 import { ROUTES, type Route } from './routes.js';
 import { supervisorPages } from './page/pages.js';
+import { listenHttp } from '../ops/http-server.js';
 
 export interface AdminServerOptions {
   host: string;
@@ -172,20 +173,7 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
   const server = http.createServer((req, res) => void handle(req, res));
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => resolve());
-  });
-  const port = (server.address() as { port: number }).port;
-  let closing: Promise<void> | undefined;
-  return {
-    port,
-    close: () => (closing ??= new Promise<void>((r) => {
-      feed.close();
-      server.close(() => r());
-      server.closeAllConnections();
-    })),
-  };
+  return listenHttp(server, o.host, o.port, () => feed.close());
 }
 
 export { SESSION_COOKIE };

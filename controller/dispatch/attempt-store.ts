@@ -28,7 +28,6 @@ import type {
 } from './types.js';
 
 const now = sql<Date>`now()`;
-const inSeconds = (s: number) => sql<Date>`now() + make_interval(secs => ${s})`;
 /** Ids are bigint: anything else is "unknown", not an SQL error. */
 const isId = (id: string): boolean => /^[0-9]{1,18}$/.test(id);
 

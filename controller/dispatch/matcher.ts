@@ -52,7 +52,7 @@ import { pickAgents, type CandidateAgent } from '../queue/strategies.js';
 import { openingHours } from '../queue/opening-hours.js';
 import { agentLegUuid, customerLegUuid } from './leg-uuid.js';
 import { MatchError } from './match-error.js';
-import { logEvents, reservedAttemptFrom, type OfferedRecord } from './rows.js';
+import { reservedAttemptFrom, type OfferedRecord } from './rows.js';
 import type { ReservedAttempt } from './types.js';
 
 export interface MatchOptions {

@@ -20,6 +20,7 @@ import type { ConnectMetrics } from './connect-deps.js';
 import type { FsNodes } from './fs-nodes.js';
 import type { DispatchJobs } from './jobs.js';
 import type { AttemptBridged, AttemptEnded, AttemptObserver, ReservedAttempt } from './types.js';
+import { withinMs } from '../ops/within-ms.js';
 
 /** A wait for an agent: an agent free at once (about the ring time), up to a callback hours later. */
 export const WAIT_BUCKETS = [1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 450, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200, 10800, 14400, 28800];
@@ -158,15 +159,4 @@ export function makeWorkerMetrics(registry: Registry): WorkerMetrics {
 
 function seconds(fromMs: number, toMs: number): number {
   return Math.max(0, toMs - fromMs) / 1000;
-}
-
-/** `p`, or a rejection after `ms` (p's own later rejection is swallowed). */
-async function withinMs<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  p.catch(() => undefined);
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms); })]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

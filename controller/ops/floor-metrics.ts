@@ -12,6 +12,7 @@
 import { sql, type Kysely } from 'kysely';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { AGENT_STATES, AGENT_STATUSES, type Database } from '../db/types.js';
+import { withinMs } from './within-ms.js';
 
 /** A callback due for longer than this is overdue (qcb_queue_callbacks_overdue; the alert waits on top). */
 export const OVERDUE_AFTER_SECONDS = 300;
@@ -131,15 +132,4 @@ async function readFloor(db: Kysely<Database>): Promise<Floor> {
       (select coalesce(jsonb_agg(jsonb_build_array(a.id, a.status, a.state) order by a.id), '[]'::jsonb) from agents a where a.active) as agents`
     .execute(db);
   return rows[0]!;
-}
-
-/** `p`, or a rejection after `ms` (p's own later rejection is swallowed). */
-async function withinMs<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  p.catch(() => undefined);
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms); })]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -24,15 +24,24 @@ export async function startHttpServer(o: HttpServerOptions): Promise<OpsHttpServ
       res.end(body);
     });
   });
+  return listenHttp(server, o.host, o.port);
+}
+
+/**
+ * Listens on host:port (0: any free port) and returns the bound port and a memoized close that
+ * also cuts kept-alive and streaming connections; `beforeClose` runs first (end event streams).
+ */
+export async function listenHttp(server: http.Server, host: string, port: number, beforeClose?: () => void): Promise<OpsHttpServer> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(o.port, o.host, () => resolve());
+    server.listen(port, host, () => resolve());
   });
-  const port = (server.address() as { port: number }).port;
+  const bound = (server.address() as { port: number }).port;
   let closing: Promise<void> | undefined;
   return {
-    port,
+    port: bound,
     close: () => (closing ??= new Promise<void>((r) => {
+      beforeClose?.();
       server.close(() => r());
       server.closeAllConnections();
     })),

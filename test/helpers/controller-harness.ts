@@ -174,7 +174,7 @@ export interface LogLine {
 }
 
 /** A logger that keeps warn and error lines in `into` and prints nothing. */
-function recordingLogger(into: LogLine[]): winston.Logger {
+export function recordingLogger(into: LogLine[]): winston.Logger {
   const sink = new Writable({
     objectMode: true,
     write(info: Record<string, unknown>, _enc, done) {

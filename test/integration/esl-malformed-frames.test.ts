@@ -16,24 +16,9 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
-import { Writable } from 'node:stream';
-import winston from 'winston';
 import { EslInboundClient } from '../../controller/esl/inbound-client.js';
 import { EslConnectionClosedError } from '../../controller/esl/errors/esl-connection-closed-error.js';
-import { startHarness, type Harness, type LogLine, entriesOf, waitUntil } from '../helpers/controller-harness.js';
-
-/** A logger that keeps every line (warn and up) in `into`. */
-function recording(into: LogLine[]): winston.Logger {
-  const sink = new Writable({
-    objectMode: true,
-    write(info: Record<string, unknown>, _enc, done) {
-      const { level, message, ...meta } = info;
-      into.push({ level: String(level), message: String(message), meta });
-      done();
-    },
-  });
-  return winston.createLogger({ level: 'warn', transports: [new winston.transports.Stream({ stream: sink })] });
-}
+import { startHarness, type Harness, type LogLine, entriesOf, recordingLogger, waitUntil } from '../helpers/controller-harness.js';
 
 /**
  * A TCP peer posing as FreeSWITCH's event socket: auth/request, `+OK accepted`, replies to
@@ -107,7 +92,7 @@ let client: EslInboundClient;
 before(async () => {
   peer = new FakeEventSocket();
   peerPort = await peer.listen();
-  client = new EslInboundClient({ host: '127.0.0.1', port: peerPort, password: 'ClueCon', logger: recording(lines), backoff: { initialMs: 10, maxMs: 50 }, commandTimeoutMs: 5000 });
+  client = new EslInboundClient({ host: '127.0.0.1', port: peerPort, password: 'ClueCon', logger: recordingLogger(lines), backoff: { initialMs: 10, maxMs: 50 }, commandTimeoutMs: 5000 });
   await client.connect();
 });
 
@@ -157,7 +142,7 @@ test('inbound client, header names with spaces and colons: not a framing error, 
 
 test('inbound client closed by us while a frame is half received: no malformed-frame line (the cut is ours)', async () => {
   const mine: LogLine[] = [];
-  const c = new EslInboundClient({ host: '127.0.0.1', port: peerPort, password: 'ClueCon', logger: recording(mine), commandTimeoutMs: 5000 });
+  const c = new EslInboundClient({ host: '127.0.0.1', port: peerPort, password: 'ClueCon', logger: recordingLogger(mine), commandTimeoutMs: 5000 });
   await c.connect();
   const errors: Error[] = [];
   c.on('protocol-error', (e) => errors.push(e));
