@@ -148,16 +148,16 @@ queues:
     extension: "8600"
     greeting: null
     strategy: top-down
-    agentRingTimeoutSeconds: 600
+    agentRingTimeoutSeconds: 3000
     wrapUpSeconds: 0
     callback: { mode: "off" }
   - name: kcb
     extension: "8601"
     greeting: null
     strategy: top-down
-    agentRingTimeoutSeconds: 600
+    agentRingTimeoutSeconds: 3000
     wrapUpSeconds: 0
-    callback: { mode: on_request, dialTemplate: "loopback/cust-{number}", customerRingTimeoutSeconds: 600, retry: { attempts: 3, delaySeconds: [1] }, ${RULES} }
+    callback: { mode: on_request, dialTemplate: "loopback/cust-{number}", customerRingTimeoutSeconds: 3000, retry: { attempts: 3, delaySeconds: [1] }, ${RULES} }
 agents:
 ${['l1', 'l2', 'l3', 'l4'].map((id) => `  - { id: ${id}, contact: loopback/agent-${id}, tiers: [{ queue: klive }] }`).join('\n')}
 ${['c1', 'c2', 'c3', 'c4'].map((id) => `  - { id: ${id}, contact: loopback/agent-${id}, tiers: [{ queue: kcb }] }`).join('\n')}
@@ -175,8 +175,10 @@ ${['c1', 'c2', 'c3', 'c4'].map((id) => `  - { id: ${id}, contact: loopback/agent
   defer('leg watch', () => legs.stop());
   const db = h.db.db;
 
-  // Before the crash: live agents never answer (their phones ring for 6 s), callback agents
-  // answer at once and their customers never answer (6 s too).
+  // Before the crash: live agents never answer, callback agents answer at once and their
+  // customers never answer. Their phones ring for up to 30 s (3000 s × 0.01): the kill, a new
+  // worker process starting and its takeover must fit in it — at 6 s a slow start in CI ended
+  // a ring by its own timeout (NO_ANSWER) before the takeover, which is not what this tests.
   const agentScripts = new Map<string, PartyScript>();
   for (const id of ['l1', 'l2', 'l3', 'l4', 'c1', 'c2', 'c3', 'c4']) {
     const s: PartyScript = id.startsWith('l') ? { noAnswer: true } : { answerAfterMs: sim(20) };
