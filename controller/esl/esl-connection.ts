@@ -6,6 +6,9 @@ import { EslConnectionClosedError } from './errors/esl-connection-closed-error.j
 import { EslProtocolError } from './errors/esl-protocol-error.js';
 import { assertSingleLine } from './wire-text.js';
 
+/** The close reason when FreeSWITCH ended the socket (not us, no socket error, no framing error). */
+export const PEER_CLOSED_REASON = 'closed by FreeSWITCH';
+
 /** Options every awaited FreeSWITCH call takes. */
 export interface CallOptions {
   /** Deadline for FreeSWITCH's answer; the call rejects with EslTimeoutError after it. */
@@ -173,7 +176,7 @@ export class EslConnection {
     if (this.#closeInfo) return;
     const reason = this.#closingByUs
       ? this.#closeReason
-      : this.#framingError ?? (this.#lastSocketError ? `socket error: ${this.#lastSocketError.message}` : 'closed by FreeSWITCH');
+      : this.#framingError ?? (this.#lastSocketError ? `socket error: ${this.#lastSocketError.message}` : PEER_CLOSED_REASON);
     this.#closeInfo = { reason, byUs: this.#closingByUs };
     this.#pending.rejectAll((op) => new EslConnectionClosedError(op, reason));
     this.#resolveClosed(this.#closeInfo);

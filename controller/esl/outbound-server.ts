@@ -2,9 +2,10 @@ import net from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import { wrapOutboundSocket, assertPatched } from './modesl-binding.js';
-import { EslConnection } from './esl-connection.js';
+import { EslConnection, PEER_CLOSED_REASON } from './esl-connection.js';
 import { OutboundSession } from './outbound-session.js';
 import { EslTimeoutError } from './errors/esl-timeout-error.js';
+import { EslConnectionClosedError } from './errors/esl-connection-closed-error.js';
 
 /** How the outbound server sets up and hands over each call. */
 export interface OutboundServerOptions {
@@ -120,7 +121,15 @@ export class EslOutboundServer {
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
     const run: Promise<void> = this.#setUp(socket).catch((err: Error) => {
-      this.#log.error('outbound session setup failed', { err, remote: socket.remoteAddress });
+      if (err instanceof EslConnectionClosedError && err.operation === 'connect' && err.reason === PEER_CLOSED_REASON) {
+        // Not our failure: FreeSWITCH hangs the socket up when the caller hangs up while the
+        // `socket` app waits, or when it gives up on a socket it could not serve in time
+        // (mod_event_socket.c "Socket Error!", in its own log at ERR). Either way the call is
+        // the dialplan's again; a warning, not an error page.
+        this.#log.warn('FreeSWITCH closed a call\'s socket before connect was answered (caller hung up, or the switch gave up on the socket)', { remote: socket.remoteAddress });
+      } else {
+        this.#log.error('outbound session setup failed', { err, remote: socket.remoteAddress });
+      }
       socket.destroy();
     }).finally(() => this.#running.delete(run));
     this.#running.add(run);
@@ -142,7 +151,7 @@ export class EslOutboundServer {
     await Promise.race([
       ready,
       refused,
-      conn.closed.then((info) => { throw new Error(`closed before connect was answered: ${info.reason}`); }),
+      conn.closed.then((info) => { throw new EslConnectionClosedError('connect', info.reason); }),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new EslTimeoutError('connect', timeoutMs)), timeoutMs);
       }),

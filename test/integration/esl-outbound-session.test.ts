@@ -1,6 +1,8 @@
 // The outbound half of the ESL adapter (EslOutboundServer / OutboundSession) against the
 // FreeSWITCH simulator over real TCP.
 import { test, after, before } from 'node:test';
+import net from 'node:net';
+import { once } from 'node:events';
 import assert from 'node:assert/strict';
 import { FakeSwitch, type SimChannel } from '../fakeswitch/index.js';
 import { EslOutboundServer } from '../../controller/esl/outbound-server.js';
@@ -8,6 +10,7 @@ import type { OutboundSession } from '../../controller/esl/outbound-session.js';
 import { EslTimeoutError } from '../../controller/esl/errors/esl-timeout-error.js';
 import { ChannelGoneError } from '../../controller/esl/errors/channel-gone-error.js';
 import { EslConnectionClosedError } from '../../controller/esl/errors/esl-connection-closed-error.js';
+import { recordingLogger, type LogLine } from '../helpers/controller-harness.js';
 
 let fs: FakeSwitch;
 let server: EslOutboundServer;
@@ -142,4 +145,41 @@ test('digits the caller presses during playback arrive as dtmf events in order',
     await s.api(`uuid_break ${ch.uuid}`);
     await music;
   });
+});
+
+test('FreeSWITCH closing a socket before connect is answered (the caller hung up while the socket app waited) is one warning, not an error', async () => {
+  const lines: LogLine[] = [];
+  const quiet = new EslOutboundServer({ port: 0, handler: async () => { throw new Error('no call may reach the handler'); }, logger: recordingLogger(lines), setupTimeoutMs: 5000 });
+  const at = await quiet.listen();
+  try {
+    // What FreeSWITCH does then: the TCP connection opens, our `connect` goes out, and the
+    // switch ends the socket without a reply.
+    const socket = net.connect(at.port, at.host);
+    await once(socket, 'data'); // our `connect`
+    socket.end();
+    await once(socket, 'close');
+    await quiet.close(); // waits for the set-up under way, so its line is written
+    assert.deepEqual(lines.map((l) => l.level), ['warn']);
+    assert.match(lines[0]!.message, /closed a call's socket before connect was answered/);
+  } finally {
+    await quiet.close();
+  }
+});
+
+test('a switch that never answers connect is still an error line (connect timed out), not the hang-up warning', async () => {
+  const lines: LogLine[] = [];
+  const quiet = new EslOutboundServer({ port: 0, handler: async () => { throw new Error('no call may reach the handler'); }, logger: recordingLogger(lines), setupTimeoutMs: 100 });
+  const at = await quiet.listen();
+  const socket = net.connect(at.port, at.host);
+  try {
+    await once(socket, 'data'); // our `connect`, left unanswered
+    await once(socket, 'close'); // we give up after setupTimeoutMs and close it
+    await quiet.close();
+    assert.deepEqual(lines.map((l) => l.level), ['error']);
+    assert.equal(lines[0]!.message, 'outbound session setup failed');
+    assert.match(JSON.stringify(lines[0]!.meta), /EslTimeoutError/);
+  } finally {
+    socket.destroy();
+    await quiet.close();
+  }
 });
