@@ -78,3 +78,30 @@ test('uuid_bridge: the first uuid hangs up → the second is hung up NORMAL_CLEA
     await fs.stop();
   }
 });
+
+test('a party scripted with hangupAfterBridgeMs hangs up that long after its bridge, not after its answer; its peer goes with it', async () => {
+  const fs = await startSwitch(); // timeScale 0.01: 3000 ms of talk are 30 ms
+  try {
+    fs.defineEndpoint(/^loopback\/talker/, { answerAfterMs: 0, hangupAfterBridgeMs: 3000 });
+    fs.defineEndpoint(/^loopback\/cust/, { answerAfterMs: 0 });
+    const c = await inbound(fs);
+    const idle = '7d0b6a6e-0000-4000-8000-0000000000a1';
+    const talker = '7d0b6a6e-0000-4000-8000-0000000000a2';
+    const cust = '7d0b6a6e-0000-4000-8000-0000000000a3';
+    // Answered first and never bridged: the same script must keep it up.
+    assert.match((await c.cmd(`api originate {origination_uuid=${idle}}loopback/talker-0 &park()`)).body.toString(), /^\+OK/);
+    assert.match((await c.cmd(`api originate {origination_uuid=${talker}}loopback/talker-1 &park()`)).body.toString(), /^\+OK/);
+    assert.match((await c.cmd(`api originate {origination_uuid=${cust}}loopback/cust-1 &park()`)).body.toString(), /^\+OK/);
+    const bridgedAt = Date.now();
+    assert.equal((await c.cmd(`api uuid_bridge ${talker} ${cust}`)).body.toString(), `+OK ${cust}\n`);
+    const t = fs.core.channels.get(talker)!;
+    const peer = fs.core.channels.get(cust)!;
+    assert.equal(await t.ended, 'NORMAL_CLEARING');
+    assert.ok(Date.now() - bridgedAt >= 25, `hung up ${Date.now() - bridgedAt} ms after the bridge (30 ms of talk)`);
+    assert.equal(await peer.ended, 'NORMAL_CLEARING', 'the peer of the uuid_bridge originator is hung up with it');
+    assert.equal(fs.core.channels.get(idle)?.hungUp, false, 'the leg never bridged is still up');
+    await c.close();
+  } finally {
+    await fs.stop();
+  }
+});

@@ -13,6 +13,11 @@ export interface PartyScript {
   rejectCause?: string;
   /** hang up this many ms after answering (for placeCall: after the call starts) */
   hangupAfterMs?: number;
+  /**
+   * hang up this many ms after being bridged (a talk time that counts from the conversation, not
+   * from the answer: an agent of a callback hears the whisper and waits for the customer first)
+   */
+  hangupAfterBridgeMs?: number;
   /** press digits at these times (ms after answer; for placeCall: after the call starts) */
   dtmf?: Array<{ atMs: number; digits: string }>;
 }

@@ -38,6 +38,11 @@ function link(a: Channel, b: Channel): void {
     x.setVar('last_bridge_to', y.uuid);
     x.setVar('bridge_channel', y.name);
   }
+  // A scripted party's talk time, from the bridge on (parties.ts hangupAfterBridgeMs).
+  for (const x of [a, b]) {
+    const talk = x.party?.hangupAfterBridgeMs;
+    if (talk !== undefined) x.after(talk, () => x.hangup('NORMAL_CLEARING'));
+  }
 }
 
 function unlink(a: Channel, b: Channel, cause: string): void {
