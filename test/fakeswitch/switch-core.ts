@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Clock } from './model/clock.js';
-import { coreHeaders, type CoreIdentity, type SimEvent } from './model/event.js';
+import { coreHeaders, eventHeader, type CoreIdentity, type SimEvent } from './model/event.js';
 import type { Channel } from './model/channel.js';
 import type { Core } from './model/core.js';
 import type { AppSpec } from './model/executor.js';
@@ -36,6 +36,10 @@ export class SwitchCore implements Core, ListenerHost, ApiEnv {
   readonly extensions = new Map<string, Array<[string, string]>>();
   readonly endpoints: Array<{ match: string | RegExp; script: PartyScript }> = [];
   readonly listeners = new Set<EslListener>();
+  /** Listeners offered every event; a `myevents` socket moves to #scoped, keyed by its session. */
+  readonly #unscoped = new Set<EslListener>();
+  readonly #scoped = new Map<string, Set<EslListener>>();
+  readonly #scopeOf = new Map<EslListener, string>();
   readonly apiTable = new Map<string, ApiHandler>([...Object.entries(systemApis), ...Object.entries(uuidApis)]);
   readonly password: string;
   readonly chunking: Chunking;
@@ -97,7 +101,18 @@ export class SwitchCore implements Core, ListenerHost, ApiEnv {
 
   fire(name: string, headers: Array<[string, string]>, body?: string, callingKey?: string): SimEvent {
     const ev: SimEvent = { name, headers: [...coreHeaders(this.id, name, ++this.#seq, callingKey ?? name), ...headers], body };
-    for (const l of this.listeners) l.offer(ev);
+    for (const l of this.#unscoped) l.offer(ev);
+    if (this.#scoped.size > 0) {
+      // A `myevents` socket takes only events whose Unique-ID (or Job-Owner-UUID) is its session
+      // (subscription.ts wants()): only those sockets are offered the event. FreeSWITCH itself
+      // offers every event to every listener (mod_event_socket.c event_handler); the result is
+      // the same, but with thousands of outbound sessions (test/bench/scale-bench.ts) offering
+      // each event to all of them would make the simulator, not the controller, the limit.
+      const uuid = eventHeader(ev, 'Unique-ID');
+      const owner = eventHeader(ev, 'Job-Owner-UUID');
+      if (uuid !== undefined) for (const l of this.#scoped.get(uuid) ?? []) l.offer(ev);
+      if (owner !== undefined && owner !== uuid) for (const l of this.#scoped.get(owner) ?? []) l.offer(ev);
+    }
     return ev;
   }
 
@@ -127,10 +142,27 @@ export class SwitchCore implements Core, ListenerHost, ApiEnv {
 
   attach(l: EslListener): void {
     this.listeners.add(l);
+    this.#unscoped.add(l);
   }
 
   detach(l: EslListener): void {
     this.listeners.delete(l);
+    this.#unscoped.delete(l);
+    const uuid = this.#scopeOf.get(l);
+    if (uuid === undefined) return;
+    this.#scopeOf.delete(l);
+    const set = this.#scoped.get(uuid);
+    if (set?.delete(l) && set.size === 0) this.#scoped.delete(uuid);
+  }
+
+  /** `l` has sent `myevents` for session `uuid`: from now on it wants no event of another channel. */
+  scopeToSession(l: EslListener, uuid: string): void {
+    if (!this.listeners.has(l) || this.#scopeOf.has(l)) return;
+    this.#unscoped.delete(l);
+    this.#scopeOf.set(l, uuid);
+    const set = this.#scoped.get(uuid) ?? new Set<EslListener>();
+    set.add(l);
+    this.#scoped.set(uuid, set);
   }
 
   afterTimer(ms: number, fn: () => void): { cancel(): void } {

@@ -31,6 +31,8 @@ export interface ListenerHost {
   /** the 13 core headers for an event that is serialised but not fired (the CHANNEL_DATA `connect` reply) */
   coreHeadersFor(name: string): Array<[string, string]>;
   detach(l: EslListener): void;
+  /** `l` sent `myevents` for session `uuid`: it wants no other channel's events (an optional shortcut of the host). */
+  scopeToSession?(l: EslListener, uuid: string): void;
   afterTimer(ms: number, fn: () => void): { cancel(): void };
 }
 
@@ -310,6 +312,7 @@ export class EslListener {
     for (const n of MYEVENTS) this.sub.names.add(n);
     this.sub.myevents = true;
     this.sub.enabled = true;
+    if (this.sub.sessionUuid !== undefined) this.#host.scopeToSession?.(this, this.sub.sessionUuid);
     if (/xml/i.test(cmd)) this.sub.format = 'xml';
     if (/json/i.test(cmd)) this.sub.format = 'json';
     return '+OK Events Enabled';
