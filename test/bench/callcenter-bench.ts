@@ -56,9 +56,17 @@ async function arrive(o: SwitchObserver, count: number, perSecond: number): Prom
   return { callers, answerMs, failed };
 }
 
-/** Members mod_callcenter holds in the queue (Waiting, Trying or Answered). */
-async function members(o: SwitchObserver): Promise<number> {
-  return Number((await ccConfig(o, `queue count members ${CC_QUEUE}`)).trim());
+/**
+ * Of these callers, how many mod_callcenter holds as members of the queue, not abandoned
+ * (`queue count members` would count the earlier runs' abandoned members too: they stay in its
+ * table for discard-abandoned-after seconds).
+ */
+async function queued(o: SwitchObserver, callers: CcCaller[]): Promise<number> {
+  const [header, ...rows] = (await ccConfig(o, `queue list members ${CC_QUEUE}`)).split('\n').map((l) => l.split('|'));
+  const session = header!.indexOf('session_uuid');
+  const state = header!.indexOf('state');
+  const legs = new Set(callers.map((c) => c.leg));
+  return rows.filter((r) => legs.has(r[session] ?? '') && r[state] !== 'Abandoned').length;
 }
 
 function detail(errors: string[]): void {
@@ -83,9 +91,9 @@ async function burst(rates: number[]): Promise<void> {
         const took = Date.now() - t0;
         let onHold = 0;
         for (const c of callers) if (await heardMoh(o, c, 20_000)) onHold++;
-        const queued = await members(o);
+        const inQueue = await queued(o, callers);
         const errors = switchErrorsSince(lab.logFile, logFrom);
-        console.log(`| ${rate}/s × 5 s | ${count} | ${queued} | ${onHold} | ${failed} | ${errors.length} | ${median(answerMs)} / ${pct(answerMs, 0.99)} | ${took} ms | ${sampler.stop()} |`);
+        console.log(`| ${rate}/s × 5 s | ${count} | ${inQueue} | ${onHold} | ${failed} | ${errors.length} | ${median(answerMs)} / ${pct(answerMs, 0.99)} | ${took} ms | ${sampler.stop()} |`);
         detail(errors);
       } finally {
         await hangupAll(o).catch((err: unknown) => console.log(`cleanup: ${(err as Error).message}`));
