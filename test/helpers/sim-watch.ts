@@ -13,6 +13,8 @@ export interface Leg {
   readonly createdAt: number;
   hungUpAt: number | null;
   cause: string | null;
+  /** When it was first bridged to another leg (CHANNEL_BRIDGE naming it as A or B). */
+  bridgedAt: number | null;
 }
 
 export interface LegWatch {
@@ -45,6 +47,12 @@ export function watchLegs(fs: FakeSwitch, keyOf: (channelName: string) => string
   const waiters = new Set<() => void>();
   const original = core.fire;
   core.fire = function watchedFire(this: typeof core, name, headers, body, callingKey) {
+    if (name === 'CHANNEL_BRIDGE') {
+      for (const h of ['Bridge-A-Unique-ID', 'Bridge-B-Unique-ID']) {
+        const leg = byUuid.get(headers.find(([k]) => k === h)?.[1] ?? '');
+        if (leg && leg.bridgedAt === null) leg.bridgedAt = Date.now();
+      }
+    }
     if (name === 'CHANNEL_CREATE' || name === 'CHANNEL_HANGUP') {
       const get = (h: string) => headers.find(([k]) => k === h)?.[1];
       const uuid = get('Unique-ID');
@@ -55,7 +63,7 @@ export function watchLegs(fs: FakeSwitch, keyOf: (channelName: string) => string
           const list = legs.get(key) ?? [];
           const up = list.find((l) => l.hungUpAt === null);
           if (up) overlaps.push({ key, up: up.uuid, created: uuid });
-          const leg: Leg = { uuid, name: channelName!, key, createdAt: Date.now(), hungUpAt: null, cause: null };
+          const leg: Leg = { uuid, name: channelName!, key, createdAt: Date.now(), hungUpAt: null, cause: null, bridgedAt: null };
           list.push(leg);
           legs.set(key, list);
           byUuid.set(uuid, leg);

@@ -1,0 +1,104 @@
+// One chaos run: private services and the system under test start, the load runs for
+// `durationS` seconds, faults hit between `warmupS` and `durationS - quietS` (the last seconds
+// of load are quiet: the system must serve again), arrivals stop, everything drains (every
+// caller served or gone, every entry final), and the auditor counts. The stack is closed
+// whatever happens.
+import { prng } from '../helpers/sim-watch.js';
+import { startChaosStack, type ChaosStack } from './chaos-stack.js';
+import { startLoad } from './chaos-load.js';
+import { runFaults, type FaultKind, type FaultRecord } from './fault-injectors.js';
+import { audit, drained, type ChaosAudit } from './chaos-auditor.js';
+
+export interface ChaosOptions {
+  readonly seed: number;
+  readonly durationS: number;
+  /** Seconds of load before the first fault (default 3). */
+  readonly warmupS?: number;
+  /** Seconds of load after the last fault may start (default 8). */
+  readonly quietS?: number;
+  /** Longest wait for everything to drain after arrivals stop (default 90 s). */
+  readonly drainTimeoutS?: number;
+  readonly kinds?: readonly FaultKind[];
+  readonly log?: (line: string) => void;
+}
+
+export interface ChaosRunResult {
+  readonly seed: number;
+  readonly faults: FaultRecord[];
+  readonly audit: ChaosAudit;
+  /** Seconds from the end of arrivals until everything had drained (the drain timeout if it never did). */
+  readonly drainSeconds: number;
+  readonly drainedInTime: boolean;
+  readonly unplannedExits: ChaosStack['unplannedExits'];
+  readonly errorLines: number;
+}
+
+/** Zero everywhere, and the system served again after the last fault. */
+export function passed(r: ChaosRunResult): boolean {
+  return Object.values(r.audit.counts).every((n) => n === 0) && (r.faults.length === 0 || r.audit.recoverSeconds !== null);
+}
+
+export async function runChaos(o: ChaosOptions): Promise<ChaosRunResult> {
+  const log = o.log ?? (() => undefined);
+  const rnd = prng(o.seed);
+  const stack = await startChaosStack();
+  try {
+    const t0 = Date.now();
+    const load = startLoad(stack, rnd);
+    // The faults draw from a PRNG of their own (same seed, another stream), so the load's draws
+    // do not shift with how many callers happened to arrive during a fault.
+    const faultRnd = prng(o.seed ^ 0x5eed);
+    const faults = await runFaults(stack, faultRnd, {
+      startMs: (o.warmupS ?? 3) * 1000, endMs: (o.durationS - (o.quietS ?? 8)) * 1000, kinds: o.kinds,
+    }, t0, log);
+    const left = o.durationS * 1000 - (Date.now() - t0);
+    if (left > 0) await new Promise((r) => setTimeout(r, left));
+    await load.stopArrivals();
+    const stopAt = Date.now();
+    log(`  ${((stopAt - t0) / 1000).toFixed(1).padStart(6)} s  arrivals stopped (${load.callers.length} callers); draining`);
+    const deadline = stopAt + (o.drainTimeoutS ?? 90) * 1000;
+    let drainedInTime = false;
+    while (Date.now() < deadline) {
+      if (await drained(stack, load)) {
+        drainedInTime = true;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const drainSeconds = (Date.now() - stopAt) / 1000;
+    const result = await audit(stack, load, faults, t0);
+    load.legs.stop();
+    return {
+      seed: o.seed, faults, audit: result, drainSeconds, drainedInTime,
+      unplannedExits: [...stack.unplannedExits], errorLines: stack.errorLines().length,
+    };
+  } finally {
+    await stack.close();
+  }
+}
+
+const COLUMNS: Array<[keyof ChaosAudit['counts'], string]> = [
+  ['confirmedCallbacksLost', 'confirmed callbacks lost'],
+  ['customersDialledTwice', 'customers dialled twice'],
+  ['agentsStuckReserved', 'agents stuck reserved'],
+  ['agentLegsWithNoCaller', 'agent legs ringing with no caller'],
+  ['entriesStuck', 'entries stuck in a non-final state'],
+];
+
+/** The per-run table the suite prints. */
+export function formatRun(r: ChaosRunResult): string {
+  const byKind = new Map<string, number>();
+  for (const f of r.faults) byKind.set(f.kind, (byKind.get(f.kind) ?? 0) + 1);
+  const s = r.audit.stats;
+  const lines = [
+    `seed ${r.seed}: ${r.faults.length} faults (${[...byKind].map(([k, n]) => `${k} ×${n}`).join(', ') || 'none'})`,
+    `  load: ${s.callers} callers, ${s.liveServed} served live, ${s.abandoned} gave up, ${s.callbacksConfirmed} callbacks confirmed, ${s.callbacksCompleted} completed; ${s.bridges} bridges`,
+    ...COLUMNS.map(([k, label]) => `  ${label.padEnd(36)} ${r.audit.counts[k]}`),
+    `  ${'seconds to recover'.padEnd(36)} ${r.audit.recoverSeconds === null ? 'never' : r.audit.recoverSeconds.toFixed(1)}`,
+    `  drained ${r.drainedInTime ? 'in' : 'NOT in'} ${r.drainSeconds.toFixed(1)} s after arrivals stopped; daemons exited unplanned: ${r.unplannedExits.length}; error lines logged: ${r.errorLines}`,
+    ...r.audit.findings.slice(0, 40).map((f) => `    ! ${f}`),
+    ...r.unplannedExits.map((e) => `    ! ${e.name} exited by itself (${e.code}): ${e.stderr.split('\n').filter(Boolean).slice(-3).join(' | ')}`),
+    `  ${passed(r) ? 'PASS: all zeros' : 'FAIL'}`,
+  ];
+  return lines.join('\n');
+}
