@@ -46,7 +46,15 @@ export function entryAfter(outcome: AttemptOutcome, f: EntryFacts): EntryNext {
   // called, so the callback is due again at once, at its place, for the next agent.
   // The switch refused a leg (its session rate): due again after a short pause, no try used.
   if (outcome === 'switch_refused') return { to: 'callback_pending', delaySeconds: SWITCH_REFUSED_PAUSE_SECONDS };
-  if (!countsAsCustomerTry(outcome, f.customerDialled)) return { to: 'callback_pending', delaySeconds: 0 };
+  if (!countsAsCustomerTry(outcome, f.customerDialled)) {
+    // An agent who left after the customer was dialled (hung up during the whisper or the
+    // customer's ring): due again at once for the next agent, but that dial was made
+    // (markCustomerDialing counted it), so never past the policy's number of dials. Without
+    // this cap, agents hanging up 3 s into each call on the real switch (npm run load) had one
+    // customer dialled — and answering — 24 times in 70 s, its counter at 24 of 3.
+    if (f.customerDialled && f.attempts >= f.maxAttempts) return { to: 'failed', reason: outcome };
+    return { to: 'callback_pending', delaySeconds: 0 };
+  }
   const n = Math.max(1, f.attempts);
   if (n >= f.maxAttempts) return { to: 'failed', reason: outcome };
   return { to: 'callback_pending', delaySeconds: retryDelay(f.delaysSeconds, n) };

@@ -46,6 +46,14 @@ describe('entryAfter', () => {
     assert.deepEqual(entryAfter('cancelled', cb({ attempts: 3 })), { to: 'failed', reason: 'cancelled' });
   });
 
+  it('callback: an agent who leaves after the customer was dialled — due again at once, but failed once the dials reach the policy\'s tries (npm run load)', () => {
+    for (const o of ['agent_failed', 'agent_rejected', 'agent_busy', 'agent_no_answer'] as const) {
+      assert.deepEqual(entryAfter(o, cb({ attempts: 1 })), { to: 'callback_pending', delaySeconds: 0 }, o);
+      assert.deepEqual(entryAfter(o, cb({ attempts: 3 })), { to: 'failed', reason: o }, o);
+      assert.deepEqual(entryAfter(o, cb({ attempts: 24 })), { to: 'failed', reason: o }, o);
+    }
+  });
+
   it('the switch refused a leg (issue 8d): live back in line; a callback due again after a second, its last try not used up', () => {
     assert.deepEqual(entryAfter('switch_refused', live()), { to: 'waiting' });
     assert.deepEqual(entryAfter('switch_refused', cb({ attempts: 3, maxAttempts: 3 })), { to: 'callback_pending', delaySeconds: 1 }, 'not failed: the dial never left the switch');
