@@ -38,6 +38,8 @@ export interface ChaosAudit {
   readonly counts: ChaosCounts;
   /** null: no bridge after the last fault (counted as a failure). */
   readonly recoverSeconds: number | null;
+  /** The longest of the same measure over every fault (each fault's end to the next bridge). */
+  readonly worstRecoverSeconds: number | null;
   readonly stats: { callers: number; callbacksConfirmed: number; callbacksCompleted: number; liveServed: number; abandoned: number; bridges: number };
   /** One line per thing counted (what, which row or leg). */
   readonly findings: string[];
@@ -148,11 +150,14 @@ export async function audit(stack: ChaosStack, load: ChaosLoad, faults: readonly
     if (next === undefined) findings.push(`no bridge after the last fault (${last.kind} at ${(last.at / 1000).toFixed(1)} s)`);
   }
   void auditAt;
+  const perFault = faults.map((f) => bridges.find((b) => b > t0 + f.backAt)).map((b, i) => (b === undefined ? null : (b - (t0 + faults[i]!.backAt)) / 1000));
+  const worstRecoverSeconds = perFault.includes(null) || perFault.length === 0 ? null : Math.max(...(perFault as number[]));
 
   const { rows } = await sql<{ n: number }>`select count(*)::int as n from queue_entries where kind = 'live' and status = 'completed'`.execute(db);
   return {
     counts: { confirmedCallbacksLost, customersDialledTwice, agentsStuckReserved, agentLegsWithNoCaller, entriesStuck: stuck.length + callersUp.length },
     recoverSeconds,
+    worstRecoverSeconds,
     stats: {
       callers: load.callers.length,
       callbacksConfirmed: confirmed.size,

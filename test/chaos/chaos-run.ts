@@ -33,9 +33,13 @@ export interface ChaosRunResult {
   readonly errorLines: number;
 }
 
-/** Zero everywhere, and the system served again after the last fault. */
+/**
+ * Zero everywhere, no daemon crashed by itself (the stand-in supervisor restarted it, but a
+ * fault must not crash what it did not kill), and the system served again after the last fault.
+ */
 export function passed(r: ChaosRunResult): boolean {
-  return Object.values(r.audit.counts).every((n) => n === 0) && (r.faults.length === 0 || r.audit.recoverSeconds !== null);
+  return Object.values(r.audit.counts).every((n) => n === 0) && r.unplannedExits.length === 0
+    && (r.faults.length === 0 || r.audit.recoverSeconds !== null);
 }
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosRunResult> {
@@ -94,8 +98,9 @@ export function formatRun(r: ChaosRunResult): string {
     `seed ${r.seed}: ${r.faults.length} faults (${[...byKind].map(([k, n]) => `${k} ×${n}`).join(', ') || 'none'})`,
     `  load: ${s.callers} callers, ${s.liveServed} served live, ${s.abandoned} gave up, ${s.callbacksConfirmed} callbacks confirmed, ${s.callbacksCompleted} completed; ${s.bridges} bridges`,
     ...COLUMNS.map(([k, label]) => `  ${label.padEnd(36)} ${r.audit.counts[k]}`),
-    `  ${'seconds to recover'.padEnd(36)} ${r.audit.recoverSeconds === null ? 'never' : r.audit.recoverSeconds.toFixed(1)}`,
-    `  drained ${r.drainedInTime ? 'in' : 'NOT in'} ${r.drainSeconds.toFixed(1)} s after arrivals stopped; daemons exited unplanned: ${r.unplannedExits.length}; error lines logged: ${r.errorLines}`,
+    `  ${'seconds to recover'.padEnd(36)} ${r.audit.recoverSeconds === null ? 'never' : r.audit.recoverSeconds.toFixed(1)} (after the last fault; worst after any fault: ${r.audit.worstRecoverSeconds === null ? 'never' : r.audit.worstRecoverSeconds.toFixed(1)})`,
+    `  ${'daemons crashed by themselves'.padEnd(36)} ${r.unplannedExits.length}`,
+    `  drained ${r.drainedInTime ? 'in' : 'NOT in'} ${r.drainSeconds.toFixed(1)} s after arrivals stopped; error lines the daemons logged: ${r.errorLines}`,
     ...r.audit.findings.slice(0, 40).map((f) => `    ! ${f}`),
     ...r.unplannedExits.map((e) => `    ! ${e.name} exited by itself (${e.code}): ${e.stderr.split('\n').filter(Boolean).slice(-3).join(' | ')}`),
     `  ${passed(r) ? 'PASS: all zeros' : 'FAIL'}`,

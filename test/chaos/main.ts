@@ -8,6 +8,10 @@ import { parseArgs } from 'node:util';
 import { runChaos, formatRun, passed, type ChaosRunResult } from './chaos-run.js';
 import { FAULT_KINDS, type FaultKind } from './fault-injectors.js';
 
+// Ctrl-C or a kill: exit through process.exit, so the 'exit' handlers stop the private
+// Postgres and Redis and the daemons (private-services.ts, daemons.ts).
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
+
 const { values } = parseArgs({
   options: {
     seed: { type: 'string' },
@@ -45,11 +49,12 @@ for (let k = 0; k < runs; k++) {
   results.push(r);
   console.log(formatRun(r));
 }
+const secs = (s: number | null): string => (s === null ? 'never' : s.toFixed(1));
 console.log('\nsummary');
-console.log('  seed        faults  lost  twice  stuck-agents  no-caller-legs  stuck-entries  recover-s  result');
+console.log('  seed        faults  lost  twice  stuck-agents  no-caller-legs  stuck-entries  crashes  recover-s  worst-s  result');
 for (const r of results) {
   const c = r.audit.counts;
-  console.log(`  ${String(r.seed).padEnd(10)}  ${String(r.faults.length).padStart(6)}  ${String(c.confirmedCallbacksLost).padStart(4)}  ${String(c.customersDialledTwice).padStart(5)}  ${String(c.agentsStuckReserved).padStart(12)}  ${String(c.agentLegsWithNoCaller).padStart(14)}  ${String(c.entriesStuck).padStart(13)}  ${(r.audit.recoverSeconds === null ? 'never' : r.audit.recoverSeconds.toFixed(1)).padStart(9)}  ${passed(r) ? 'PASS' : 'FAIL'}`);
+  console.log(`  ${String(r.seed).padEnd(10)}  ${String(r.faults.length).padStart(6)}  ${String(c.confirmedCallbacksLost).padStart(4)}  ${String(c.customersDialledTwice).padStart(5)}  ${String(c.agentsStuckReserved).padStart(12)}  ${String(c.agentLegsWithNoCaller).padStart(14)}  ${String(c.entriesStuck).padStart(13)}  ${String(r.unplannedExits.length).padStart(7)}  ${secs(r.audit.recoverSeconds).padStart(9)}  ${secs(r.audit.worstRecoverSeconds).padStart(7)}  ${passed(r) ? 'PASS' : 'FAIL'}`);
 }
 // The daemons' pipes and the simulator's timers are closed; exit with the verdict.
 process.exit(results.every(passed) ? 0 : 1);

@@ -26,6 +26,19 @@ function pgBin(name: string): string {
 }
 
 const asRoot = userInfo().uid === 0;
+
+/**
+ * Stops still running when this process exits (a run that timed out, an exception): each is
+ * synchronous, as an 'exit' handler must be, so no private server outlives its run.
+ */
+const atExit = new Set<() => void>();
+process.once('exit', () => {
+  for (const f of atExit) {
+    try {
+      f();
+    } catch { /* best effort */ }
+  }
+});
 const PG_USER = 'postgres';
 
 /** Runs a Postgres program, as the postgres OS user when we are root; throws with its output when it fails. */
@@ -55,6 +68,11 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   // The socket goes in our temp dir (not /var/run/postgresql, which the shared cluster uses).
   const opts = `-p ${port} -k ${dir} -h 127.0.0.1 -c max_connections=200`;
   const start = (): void => pgRun('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-t', '60', 'start']);
+  const stopNow = (): void => {
+    pgRun('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  atExit.add(stopNow);
   start();
   const admin = postgres(`postgres://postgres@127.0.0.1:${port}/postgres`, { max: 1, onnotice: () => undefined });
   try {
@@ -73,11 +91,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      try {
-        pgRun('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      atExit.delete(stopNow);
+      stopNow();
     },
   };
 }
@@ -123,6 +138,11 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     c.kill('SIGKILL');
     await gone;
   };
+  const killNow = (): void => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  atExit.add(killNow);
   await launch();
   return {
     port,
@@ -138,6 +158,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       await launch();
     },
     async stop() {
+      atExit.delete(killNow);
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },
