@@ -4,6 +4,7 @@
 // `&park()`), at the same rates, with the same test parties as agents.
 //
 //   npm run bench:callcenter -- burst [rates…]           callers arriving R a second for 5 s, nobody logged in
+//                                                        (QCB_MAX_SESSIONS=<n>: switch.conf.xml max-sessions, stock 1000)
 //   npm run bench:callcenter -- talk [callers] [agents]  callers arriving 10 a second, agents hanging up after 3 s
 //   npm run bench:callcenter -- latency [samples]        agent made Available → its leg's CHANNEL_CREATE
 //
@@ -31,7 +32,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function withLab<T>(fn: (lab: CallcenterLab) => Promise<T>): Promise<T> {
   // sessions-per-second raised as realswitch-bench.ts raises it: the callers are the load.
-  const lab = await startCallcenterLab(install, 10_000);
+  // QCB_MAX_SESSIONS raises the stock max-sessions (1000) too, for bursts past 500 callers.
+  const max = process.env.QCB_MAX_SESSIONS ? Number(process.env.QCB_MAX_SESSIONS) : undefined;
+  const lab = await startCallcenterLab(install, 10_000, max);
   try {
     return await fn(lab);
   } finally {

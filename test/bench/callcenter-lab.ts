@@ -3,7 +3,7 @@
 // stock one, which loads mod_callcenter, with freeswitch/ laid over it, so the same hold music
 // and switch settings) plus one mod_callcenter queue and a dialplan context that sends callers
 // to it. No controller, no worker, no database of ours: the switch does it all.
-import { mkdtempSync, rmSync, writeFileSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -83,12 +83,20 @@ export interface CallcenterLab {
 }
 
 /** The lab's configuration plus the queue and context above; FreeSWITCH started on it. */
-export async function startCallcenterLab(install: FsInstall, sessionsPerSecond?: number): Promise<CallcenterLab> {
+export async function startCallcenterLab(install: FsInstall, sessionsPerSecond?: number, maxSessions?: number): Promise<CallcenterLab> {
   const root = mkdtempSync(join(tmpdir(), 'qcb-cclab-'));
   const dirs = labDirs(root);
   let fs: FsProcess;
   try {
     buildLabConf(install.stockConf, dirs, sessionsPerSecond === undefined ? {} : { sessionsPerSecond });
+    if (maxSessions !== undefined) {
+      // The stock max-sessions (1000) refuses the 1001st channel; a loopback caller is two.
+      const file = join(dirs.conf, 'autoload_configs', 'switch.conf.xml');
+      const text = readFileSync(file, 'utf8');
+      const param = /(<param name="max-sessions" value=")\d+("\/>)/;
+      if (!param.test(text)) throw new Error('switch.conf.xml: no max-sessions parameter to change');
+      writeFileSync(file, text.replace(param, (_, head: string, tail: string) => `${head}${maxSessions}${tail}`));
+    }
     writeFileSync(join(dirs.conf, 'autoload_configs', 'callcenter.conf.xml'), CALLCENTER_CONF);
     writeFileSync(join(dirs.conf, 'dialplan', 'qcb_cc.xml'), CC_DIALPLAN);
     fs = await startFreeswitch({ install, dirs, eslPassword: LAB_ESL_PASSWORD, controllerAddress: '127.0.0.1:9' });
