@@ -2,7 +2,9 @@
 // - callers arrive every 0.25-0.75 s at the queue extension (the dialplan with its fallback);
 //   about a third press 2 once they hear the music and confirm a callback to their own number
 //   with *, about one in eight gives up after 2-10 s, the others wait to be served;
-// - agents answer 0.2-0.8 s after their phone rings and hang up after 1-4 s of talk;
+// - agents answer 0.2-0.8 s after their phone rings and hang up 1-4 s after they are bridged
+//   to someone: an agent leg the system answers and never bridges stays up until the system
+//   itself ends it, so a leg it forgot is still up at the audit;
 // - callback customers answer 0.2-0.6 s after their phone rings (the agent ends the call).
 // Every caller, agent and customer leg is recorded by the leg watch (sim-watch.ts), which the
 // auditor reads: what the phones lived through, independently of Postgres.
@@ -60,15 +62,18 @@ export function startLoad(stack: ChaosStack, rnd: () => number): ChaosLoad {
       const s = scriptFor(`loopback/agent-${leg.key.slice(6)}`);
       for (const k of Object.keys(s)) delete s[k];
       s.answerAfterMs = sim(200 + rnd() * 600);
-      s.hangupAfterMs = sim(1000 + rnd() * 3000);
     } else if (leg.key.startsWith('cust:')) {
       const s = scriptFor(`loopback/cust-${leg.key.slice(5)}`);
       for (const k of Object.keys(s)) delete s[k];
       s.answerAfterMs = sim(200 + rnd() * 400);
     }
+  }, (leg) => {
+    if (!leg.key.startsWith('agent:')) return;
+    const talkMs = 1000 + rnd() * 3000;
+    setTimeout(() => fs.channel(leg.uuid)?.hangup('NORMAL_CLEARING'), talkMs).unref();
   });
   // Endpoints exist before the first leg (the simulator refuses unknown targets).
-  fs.defineEndpoint(/^loopback\/agent-/, { answerAfterMs: sim(300), hangupAfterMs: sim(1000) });
+  fs.defineEndpoint(/^loopback\/agent-/, { answerAfterMs: sim(300) });
   fs.defineEndpoint(/^loopback\/cust-/, { answerAfterMs: sim(300) });
 
   const callers: CallerRecord[] = [];

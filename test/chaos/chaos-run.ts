@@ -30,7 +30,8 @@ export interface ChaosRunResult {
   readonly drainSeconds: number;
   readonly drainedInTime: boolean;
   readonly unplannedExits: ChaosStack['unplannedExits'];
-  readonly errorLines: number;
+  /** Warn/error lines the daemons logged, by daemon, level and message, with counts. */
+  readonly problemLines: Array<{ line: string; count: number }>;
 }
 
 /**
@@ -74,11 +75,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosRunResult> {
     load.legs.stop();
     return {
       seed: o.seed, faults, audit: result, drainSeconds, drainedInTime,
-      unplannedExits: [...stack.unplannedExits], errorLines: stack.errorLines().length,
+      unplannedExits: [...stack.unplannedExits], problemLines: countLines(stack.problemLines().map((l) => `${l.name} ${l.level}: ${l.message}`)),
     };
   } finally {
     await stack.close();
   }
+}
+
+function countLines(lines: string[]): Array<{ line: string; count: number }> {
+  const m = new Map<string, number>();
+  for (const l of lines) m.set(l, (m.get(l) ?? 0) + 1);
+  return [...m].map(([line, count]) => ({ line, count })).sort((a, b) => b.count - a.count);
 }
 
 const COLUMNS: Array<[keyof ChaosAudit['counts'], string]> = [
@@ -100,7 +107,8 @@ export function formatRun(r: ChaosRunResult): string {
     ...COLUMNS.map(([k, label]) => `  ${label.padEnd(36)} ${r.audit.counts[k]}`),
     `  ${'seconds to recover'.padEnd(36)} ${r.audit.recoverSeconds === null ? 'never' : r.audit.recoverSeconds.toFixed(1)} (after the last fault; worst after any fault: ${r.audit.worstRecoverSeconds === null ? 'never' : r.audit.worstRecoverSeconds.toFixed(1)})`,
     `  ${'daemons crashed by themselves'.padEnd(36)} ${r.unplannedExits.length}`,
-    `  drained ${r.drainedInTime ? 'in' : 'NOT in'} ${r.drainSeconds.toFixed(1)} s after arrivals stopped; error lines the daemons logged: ${r.errorLines}`,
+    `  drained ${r.drainedInTime ? 'in' : 'NOT in'} ${r.drainSeconds.toFixed(1)} s after arrivals stopped; the daemons logged ${r.problemLines.reduce((n, l) => n + l.count, 0)} warn/error lines:`,
+    ...r.problemLines.slice(0, 12).map((l) => `    ${String(l.count).padStart(4)} × ${l.line.slice(0, 140)}`),
     ...r.audit.findings.slice(0, 40).map((f) => `    ! ${f}`),
     ...r.unplannedExits.map((e) => `    ! ${e.name} exited by itself (${e.code}): ${e.stderr.split('\n').filter(Boolean).slice(-3).join(' | ')}`),
     `  ${passed(r) ? 'PASS: all zeros' : 'FAIL'}`,

@@ -61,8 +61,8 @@ export interface ChaosStack {
   readonly controllerAddress: { host: string; port: number };
   /** Daemons that exited without a fault killing them (each was started again). */
   readonly unplannedExits: Array<{ name: DaemonName; code: number | string; at: number; stderr: string }>;
-  /** Error lines the daemons logged (for the report: what the faults made them say). */
-  errorLines(): Array<{ name: DaemonName; message: string }>;
+  /** Warn and error lines the daemons logged (for the report: what the faults made them say). */
+  problemLines(): Array<{ name: DaemonName; level: string; message: string }>;
   /** SIGKILL the daemon; it stays down until `start(name)`. */
   kill(name: DaemonName): Promise<void>;
   /** Starts the daemon and resolves when it says it is up. */
@@ -153,7 +153,8 @@ export async function startChaosStack(): Promise<ChaosStack> {
     return {
       fs, pg, redis, db, unplannedExits,
       controllerAddress: { host: '127.0.0.1', port: controllerPort },
-      errorLines: () => past.flatMap(({ name, d }) => d.lines.filter((l) => l.level === 'error').map((l) => ({ name, message: String(l.message) }))),
+      problemLines: () => past.flatMap(({ name, d }) => d.lines.filter((l) => l.level === 'error' || l.level === 'warn')
+        .map((l) => ({ name, level: String(l.level), message: String(l.message) }))),
       async kill(name) {
         const d = running[name];
         if (!d) return;

@@ -38,8 +38,9 @@ export interface LegWatch {
  * Starts recording; `keyOf` maps a channel name to its key (undefined: not watched).
  * `onCreate` runs at the leg's CHANNEL_CREATE, before the simulator reads the endpoint's party
  * script for it (api/originate.ts startLeg): a test can change that script per call there.
+ * `onBridge` runs once per watched leg, at the first CHANNEL_BRIDGE that names it.
  */
-export function watchLegs(fs: FakeSwitch, keyOf: (channelName: string) => string | undefined, onCreate?: (leg: Leg) => void): LegWatch {
+export function watchLegs(fs: FakeSwitch, keyOf: (channelName: string) => string | undefined, onCreate?: (leg: Leg) => void, onBridge?: (leg: Leg) => void): LegWatch {
   const core = fs.core;
   const legs = new Map<string, Leg[]>();
   const byUuid = new Map<string, Leg>();
@@ -50,7 +51,10 @@ export function watchLegs(fs: FakeSwitch, keyOf: (channelName: string) => string
     if (name === 'CHANNEL_BRIDGE') {
       for (const h of ['Bridge-A-Unique-ID', 'Bridge-B-Unique-ID']) {
         const leg = byUuid.get(headers.find(([k]) => k === h)?.[1] ?? '');
-        if (leg && leg.bridgedAt === null) leg.bridgedAt = Date.now();
+        if (leg && leg.bridgedAt === null) {
+          leg.bridgedAt = Date.now();
+          onBridge?.(leg);
+        }
       }
     }
     if (name === 'CHANNEL_CREATE' || name === 'CHANNEL_HANGUP') {
