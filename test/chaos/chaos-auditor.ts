@@ -12,8 +12,9 @@
 // - agentsStuckReserved: agents whose row says reserved / ringing / in a call, or holds an entry,
 //   while their phone has no leg up.
 // - agentLegsWithNoCaller: agent legs still up at the end, and agent legs for a live caller that
-//   were never bridged and stayed up more than GRACE_MS after that caller had hung up (a worker
-//   restarting, or adopting the attempt, takes a few seconds; a ring after that is for nobody).
+//   were never bridged and stayed up more than GRACE_MS after that caller had hung up — or, if
+//   the worker was down (killed) then, after it was started again: noticing the hangup, or
+//   adopting the attempt, takes a moment; a ring after that is for nobody.
 // - entriesStuck: entries not in a terminal status (completed, abandoned, …) at the end.
 // - recoverSeconds: from the end of the last fault (the daemon started again, the service up)
 //   to the next bridge the switch made (CHANNEL_BRIDGE), i.e. callers being served again.
@@ -24,7 +25,7 @@ import { heardCallbackConfirmed } from './chaos-load.js';
 import type { ChaosStack } from './chaos-stack.js';
 import type { FaultRecord } from './fault-injectors.js';
 
-export const GRACE_MS = 10_000;
+export const GRACE_MS = 8_000;
 
 export interface ChaosCounts {
   confirmedCallbacksLost: number;
@@ -109,6 +110,11 @@ export async function audit(stack: ChaosStack, load: ChaosLoad, faults: readonly
   }
 
   // Agent legs ringing (or up) with no caller.
+  /** `t`, or when the worker was started again if a fault had it down at `t`. */
+  const workerUpAt = (t: number): number => {
+    const down = faults.find((f) => f.kind === 'worker-kill' && t0 + f.at <= t && t < t0 + f.backAt);
+    return down ? t0 + down.backAt : t;
+  };
   let agentLegsWithNoCaller = 0;
   const attemptOfLeg = new Map(attempts.flatMap((a) => a.offered.map((o) => [o.legUuid, a] as const)));
   const callerGoneAt = new Map(allLegs.filter((l) => l.key.startsWith('caller:')).map((l) => [l.uuid, l.hungUpAt]));
@@ -128,9 +134,11 @@ export async function audit(stack: ChaosStack, load: ChaosLoad, faults: readonly
     }
     if (entry.kind !== 'live' || leg.bridgedAt !== null || !entry.channel_uuid) continue;
     const gone = callerGoneAt.get(entry.channel_uuid);
-    if (gone == null || leg.hungUpAt - gone <= GRACE_MS) continue;
+    if (gone == null) continue;
+    const from = workerUpAt(gone);
+    if (leg.hungUpAt - from <= GRACE_MS) continue;
     agentLegsWithNoCaller++;
-    findings.push(`agent leg up ${((leg.hungUpAt - gone) / 1000).toFixed(1)} s after its caller left: ${leg.name} attempt ${attempt.id} (${attempt.result})`);
+    findings.push(`agent leg up ${((leg.hungUpAt - from) / 1000).toFixed(1)} s after its caller left (and a worker was up): ${leg.name} attempt ${attempt.id} (${attempt.result})`);
   }
 
   // Entries stuck in a non-final status.
