@@ -123,9 +123,9 @@ export function spawnWorker(s: StackEnv, options: Omit<WorkerOptions, 'logger' |
   });
 }
 
-/** `qcb run controller` as ops run it. */
-export function spawnController(s: StackEnv): Daemon {
-  return spawnDaemon([BIN, 'run', 'controller'], {
+/** `qcb run controller` as ops run it (`nodeArgs`: node options before it, e.g. a benchmark's probe). */
+export function spawnController(s: StackEnv, nodeArgs: readonly string[] = []): Daemon {
+  return spawnDaemon([...nodeArgs, BIN, 'run', 'controller'], {
     // info: "controller listening" is an info line.
     env: { QCB_CONFIG: s.configPath, DATABASE_URL: s.databaseUrl, REDIS_URL: s.redisUrl, LOG_LEVEL: 'info', ...s.extraEnv },
     readyMessage: 'controller listening',
