@@ -127,6 +127,12 @@ export class EslOutboundServer {
         // (mod_event_socket.c "Socket Error!", in its own log at ERR). Either way the call is
         // the dialplan's again; a warning, not an error page.
         this.#log.warn('FreeSWITCH closed a call\'s socket before connect was answered (caller hung up, or the switch gave up on the socket)', { remote: socket.remoteAddress });
+      } else if (err instanceof EslConnectionClosedError && /^(myevents|linger)\b/.test(err.operation) && err.reason === PEER_CLOSED_REASON) {
+        // The same a moment later: connect was answered, and the caller hung up before our
+        // myevents or linger had its reply (FreeSWITCH ends an outbound socket when its
+        // channel hangs up). Seen under load on the real switch (npm run load), as an error
+        // line until then. Nothing was set up, nothing is lost: a warning.
+        this.#log.warn('FreeSWITCH closed a call\'s socket while it was being set up (caller hung up)', { remote: socket.remoteAddress, during: err.operation });
       } else {
         this.#log.error('outbound session setup failed', { err, remote: socket.remoteAddress });
       }

@@ -166,6 +166,28 @@ test('FreeSWITCH closing a socket before connect is answered (the caller hung up
   }
 });
 
+test('FreeSWITCH closing a socket after connect was answered, before myevents had its reply (the caller hung up during the set-up) is one warning, not an error', async () => {
+  const lines: LogLine[] = [];
+  const quiet = new EslOutboundServer({ port: 0, handler: async () => { throw new Error('no call may reach the handler'); }, logger: recordingLogger(lines), setupTimeoutMs: 5000 });
+  const at = await quiet.listen();
+  try {
+    const socket = net.connect(at.port, at.host);
+    await once(socket, 'data'); // our `connect`
+    // the connect reply (a CHANNEL_DATA header block, as in transcript b01), then the hangup
+    // ends the socket as our `myevents` arrives
+    socket.write('Event-Name: CHANNEL_DATA\nUnique-ID: 6f0e3c52-0000-4000-8000-000000000001\nChannel-Name: loopback/8007-b\n'
+      + 'Content-Type: command/reply\nReply-Text: %2BOK%0A\nSocket-Mode: async\nControl: full\n\n');
+    const [myevents] = await once(socket, 'data') as [Buffer];
+    assert.match(myevents.toString(), /^myevents/);
+    socket.end();
+    await once(socket, 'close');
+    await quiet.close();
+    assert.deepEqual(lines.map((l) => [l.level, l.message]), [['warn', 'FreeSWITCH closed a call\'s socket while it was being set up (caller hung up)']]);
+  } finally {
+    await quiet.close();
+  }
+});
+
 test('a switch that never answers connect is still an error line (connect timed out), not the hang-up warning', async () => {
   const lines: LogLine[] = [];
   const quiet = new EslOutboundServer({ port: 0, handler: async () => { throw new Error('no call may reach the handler'); }, logger: recordingLogger(lines), setupTimeoutMs: 100 });
