@@ -4,7 +4,7 @@
 // caller served or gone, every entry final), and the auditor counts. The stack is closed
 // whatever happens.
 import { prng } from '../helpers/sim-watch.js';
-import { startChaosStack, type ChaosStack } from './chaos-stack.js';
+import { startChaosStack, type ChaosStack, type WorkerFlavour } from './chaos-stack.js';
 import { startLoad } from './chaos-load.js';
 import { runFaults, type FaultKind, type FaultRecord } from './fault-injectors.js';
 import { audit, drained, type ChaosAudit } from './chaos-auditor.js';
@@ -19,6 +19,8 @@ export interface ChaosOptions {
   /** Longest wait for everything to drain after arrivals stop (default 90 s). */
   readonly drainTimeoutS?: number;
   readonly kinds?: readonly FaultKind[];
+  /** `qcb run worker` (default) or the test helper process with short BullMQ locks. */
+  readonly worker?: WorkerFlavour;
   readonly log?: (line: string) => void;
 }
 
@@ -46,7 +48,7 @@ export function passed(r: ChaosRunResult): boolean {
 export async function runChaos(o: ChaosOptions): Promise<ChaosRunResult> {
   const log = o.log ?? (() => undefined);
   const rnd = prng(o.seed);
-  const stack = await startChaosStack();
+  const stack = await startChaosStack({ worker: o.worker });
   try {
     const t0 = Date.now();
     const load = startLoad(stack, rnd);

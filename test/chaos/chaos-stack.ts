@@ -1,7 +1,9 @@
 // The system under test for the chaos suite, as real processes on private services:
-// `qcb run controller` (the outbound-socket call flow), the dispatch worker in a process of its
-// own (test/helpers/worker-process.ts: startWorker with chaos-short BullMQ locks), the FreeSWITCH
-// simulator in this process, a private Postgres and a private Redis (private-services.ts).
+// `qcb run controller` (the outbound-socket call flow), the dispatch worker as `qcb run worker`
+// (as ops run it: BullMQ's own lock times, the config's reconcile period) or, with
+// `worker: 'test-process'`, test/helpers/worker-process.ts (startWorker with chaos-short BullMQ
+// locks and a 3 s reconcile), the FreeSWITCH simulator in this process, a private Postgres and
+// a private Redis (private-services.ts).
 //
 // A supervisor stands in for systemd's Restart=always: a daemon that exits without being killed
 // by a fault is counted (`unplannedExits`) and started again; a daemon a fault killed is started
@@ -12,7 +14,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FakeSwitch } from '../fakeswitch/index.js';
 import { PROMPTS_DIR } from '../helpers/controller-harness.js';
-import { spawnController, spawnWorker, freePort, type Daemon, type StackEnv } from '../helpers/daemons.js';
+import { spawnController, spawnWorker, spawnQcbWorker, freePort, type Daemon, type StackEnv } from '../helpers/daemons.js';
 import { createDb, migrateToLatest, type Db } from '../../controller/db/index.js';
 import { syncConfig } from '../../controller/db/config-sync.js';
 import { parseConfig } from '../../controller/config/index.js';
@@ -37,6 +39,7 @@ export const FALLBACK: Array<[string, string]> = [['answer', ''], ['playback', '
 const yaml = (eslPort: number, controllerPort: number): string => `
 freeswitch: { nodes: [{ name: fs1, host: 127.0.0.1, eslPort: ${eslPort} }] }
 controller: { listen: { host: 127.0.0.1, port: ${controllerPort} }, http: { host: 127.0.0.1, port: 0 }, drainTimeoutSeconds: 1 }
+worker: { http: { host: 127.0.0.1, port: 0 } }
 prompts: { directory: ${PROMPTS_DIR} }
 queues:
   - name: chaos
@@ -71,7 +74,9 @@ export interface ChaosStack {
   close(): Promise<void>;
 }
 
-export async function startChaosStack(): Promise<ChaosStack> {
+export type WorkerFlavour = 'qcb' | 'test-process';
+
+export async function startChaosStack(o: { worker?: WorkerFlavour } = {}): Promise<ChaosStack> {
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
   const closeAll = async (): Promise<void> => {
     for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch(() => undefined);
@@ -108,7 +113,7 @@ export async function startChaosStack(): Promise<ChaosStack> {
     };
     const spawners: Record<DaemonName, () => Daemon> = {
       controller: () => spawnController(env),
-      worker: () => spawnWorker(env, workerOptions),
+      worker: () => (o.worker === 'test-process' ? spawnWorker(env, workerOptions) : spawnQcbWorker({ ...env, eslPassword: 'ClueCon' }, prefix)),
     };
     const running: Partial<Record<DaemonName, Daemon>> = {};
     const killedByFault = new Set<Daemon>();

@@ -1,4 +1,5 @@
-// `npm run chaos -- [--seed N] [--runs 3] [--duration 60] [--faults worker-kill,redis-flush]`:
+// `npm run chaos -- [--seed N] [--runs 3] [--duration 60] [--faults worker-kill,redis-flush]
+// [--worker qcb|test-process]`:
 // the chaos suite (issue 11 item 3). Each run starts private Postgres and Redis, the controller
 // and the worker as processes and the FreeSWITCH simulator, runs callers and agents while
 // faults hit at random points (seeded), lets everything drain, and prints what the auditor
@@ -19,12 +20,18 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '60' },
     faults: { type: 'string' },
     switch: { type: 'string', default: 'sim' },
+    worker: { type: 'string', default: 'qcb' },
   },
 });
 if (values.switch !== 'sim') {
   console.error(`--switch ${values.switch}: only the simulator flavour (sim) is built so far`);
   process.exit(2);
 }
+if (values.worker !== 'qcb' && values.worker !== 'test-process') {
+  console.error(`--worker ${values.worker}: qcb (\`qcb run worker\`) or test-process (short BullMQ locks)`);
+  process.exit(2);
+}
+const worker = values.worker;
 const seed = values.seed === undefined ? Math.floor(Math.random() * 1e9) : Number(values.seed);
 const runs = Number(values.runs);
 const durationS = Number(values.duration);
@@ -40,12 +47,12 @@ if (!Number.isInteger(seed) || !(runs >= 1) || !(durationS >= 15)) {
   process.exit(2);
 }
 
-console.log(`chaos: ${runs} run(s) of ${durationS} s, seed ${seed}${kinds ? `, faults ${kinds.join(',')}` : ''}`);
+console.log(`chaos: ${runs} run(s) of ${durationS} s, seed ${seed}, worker ${worker}${kinds ? `, faults ${kinds.join(',')}` : ''}`);
 const results: ChaosRunResult[] = [];
 for (let k = 0; k < runs; k++) {
   const runSeed = seed + k;
   console.log(`\nrun ${k + 1}/${runs} (seed ${runSeed})`);
-  const r = await runChaos({ seed: runSeed, durationS, kinds, log: (l) => console.log(l) });
+  const r = await runChaos({ seed: runSeed, durationS, kinds, worker, log: (l) => console.log(l) });
   results.push(r);
   console.log(formatRun(r));
 }
