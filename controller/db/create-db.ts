@@ -64,8 +64,30 @@ function preparing(sql: postgres.Sql): postgres.Sql {
   const reserve = async (): Promise<postgres.ReservedSql> => {
     const conn = await sql.reserve();
     const unsafe = conn.unsafe.bind(conn);
-    conn.unsafe = ((query: string, args?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
-      unsafe(query, args, { prepare, ...options })) as typeof conn.unsafe;
+    const run = (query: string, args?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
+      unsafe(query, args, { prepare, ...options });
+    let beginPending = false;
+    conn.unsafe = ((query: string, args?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) => {
+      // kysely starts a transaction with a `begin` of its own and waits for its answer: one
+      // round trip before the first statement, in every transaction (the worker's steps are
+      // transactions of 2-6 statements). Postgres answers `begin` with nothing to decide on,
+      // so it is held back here and sent with the transaction's first statement, in the same
+      // write (postgres.js pipelines the queries of one connection): one round trip fewer per
+      // transaction (BENCHMARKS.md, callbacks per second). A failed `begin` fails that
+      // statement, as it would have failed the transaction.
+      if (query === 'begin' && !beginPending && (args === undefined || args.length === 0)) {
+        beginPending = true;
+        return Promise.resolve(Object.assign([], { command: 'BEGIN', count: null })) as unknown as postgres.PendingQuery<postgres.Row[]>;
+      }
+      if (!beginPending) return run(query, args, options);
+      beginPending = false;
+      const begun = run('begin').execute();
+      const statement = run(query, args, options).execute();
+      return begun.then(() => statement, (err: unknown) => {
+        statement.catch(() => undefined);
+        throw err;
+      }) as unknown as postgres.PendingQuery<postgres.Row[]>;
+    }) as typeof conn.unsafe;
     return conn;
   };
   // The dialect uses only reserve() (a connection per kysely connection) and end().

@@ -82,8 +82,8 @@ const TRANSIENT = new Set(['40P01', '40001']);
 /**
  * Reserves as many (entry, agents) pairs as are available, up to `limit`, and returns them
  * for the worker to carry out. Queues take turns one reservation at a time, so with shared
- * agents one busy queue does not starve the others within a run. Each reservation is its
- * own committed transaction: a failure throws MatchError carrying the ones already made.
+ * agents one busy queue does not starve the others within a run; one queue alone reserves up
+ * to BATCH per transaction. A failure throws MatchError carrying the ones already committed.
  */
 export async function matchAndReserve(db: Kysely<Database>, config: Config, opts: MatchOptions = {}): Promise<ReservedAttempt[]> {
   const limit = opts.limit ?? DEFAULT_LIMIT;
@@ -94,22 +94,21 @@ export async function matchAndReserve(db: Kysely<Database>, config: Config, opts
   const reserved: ReservedAttempt[] = [];
   while (queues.length > 0 && reserved.length < limit) {
     const stillMatching: QueueConfig[] = [];
+    // One queue alone (the worker runs the matcher per queue) takes several reservations per
+    // transaction; several queues take turns one reservation at a time, so that with shared
+    // agents one busy queue does not starve the others.
+    const batch = queues.length === 1 ? BATCH : 1;
     for (const queue of queues) {
       if (reserved.length >= limit) break;
-      let next: Reservation | null;
+      let made: Batch;
       try {
         const gate = headGate(queue, now());
-        next = await retryTransient(() => reserveNext(db, config, queue, agents, random, gate));
+        made = await retryTransient(() => reserveBatch(db, config, queue, agents, random, gate, Math.min(batch, limit - reserved.length)));
       } catch (err) {
         throw new MatchError(queue.name, reserved, err);
       }
-      if (next) {
-        const r = next.reserved;
+      for (const r of made.reserved) {
         reserved.push(r);
-        // Another turn only if another agent was free: one that becomes free later wakes the
-        // matcher itself (pg_notify, the worker's timers), so a last turn that can only find
-        // nobody — a whole transaction per reservation — is not taken.
-        if (next.otherAgentsFree) stillMatching.push(queue);
         if (opts.onReserved) {
           try {
             await opts.onReserved(r);
@@ -118,10 +117,54 @@ export async function matchAndReserve(db: Kysely<Database>, config: Config, opts
           }
         }
       }
+      // Another turn only if another agent was free: one that becomes free later wakes the
+      // matcher itself (pg_notify, the worker's timers), so a last turn that can only find
+      // nobody — a whole transaction — is not taken.
+      if (made.otherAgentsFree) stillMatching.push(queue);
     }
     queues = stillMatching;
   }
   return reserved;
+}
+
+/**
+ * Most reservations one transaction of a queue's matcher makes. Each costs three statements
+ * (the turn's read, the agents' lock, the reservation) instead of a whole transaction (six
+ * round trips with its begin, lock and commit); the per-queue lock is held meanwhile, and the
+ * first agent's phone waits for the commit. Ten: with agents freed tens a second (the
+ * throughput benchmark: BENCHMARKS.md, callbacks per second) one transaction at a time was
+ * the limit; in the dispatch-latency benchmark a batch is mostly one or two.
+ */
+const BATCH = 10;
+
+interface Batch {
+  readonly reserved: ReservedAttempt[];
+  /** Free agents of the queue were left over after the last reservation. */
+  readonly otherAgentsFree: boolean;
+}
+
+/** Up to `max` reservations in `queue` in one transaction (each as reserveNext makes it). */
+async function reserveBatch(
+  db: Kysely<Database>, config: Config, queue: QueueConfig, agentConfigs: ReadonlyMap<string, AgentConfig>, random: () => number,
+  gate: HeadGate | null, max: number,
+): Promise<Batch> {
+  return db.transaction().execute(async (tx) => {
+    // One round trip: the queue's matcher lock; synchronous_commit off for this transaction
+    // only (its commit does not wait for the WAL flush: "Durability" at the top); and the queue
+    // named for the agent trigger, so the wrap-ups ended here do not wake this queue's matcher
+    // again (migrations/…_matcher_own_wakeups.ts). All three end with the transaction.
+    await sql`select set_config('synchronous_commit', 'off', true), set_config('qcb.matching_queue', ${queue.name}, true),
+                     pg_advisory_xact_lock(${MATCH_LOCK_CLASS}::int, hashtext(${queue.name}))`.execute(tx);
+    const reserved: ReservedAttempt[] = [];
+    // Each turn's read is a statement of its own, so it sees this transaction's earlier
+    // reservations: their entries are no longer eligible, their agents no longer free.
+    for (;;) {
+      const next = await reserveNext(tx, config, queue, agentConfigs, random, gate);
+      if (!next) return { reserved, otherAgentsFree: false };
+      reserved.push(next.reserved);
+      if (!next.otherAgentsFree || reserved.length >= max) return { reserved, otherAgentsFree: next.otherAgentsFree };
+    }
+  });
 }
 
 async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
@@ -139,67 +182,59 @@ interface Reservation {
   readonly otherAgentsFree: boolean;
 }
 
-/** One reservation in `queue`, or null when there is no eligible entry or no free agent. */
+/** One reservation in `queue` within the batch's transaction, or null when there is no eligible entry or no free agent. */
 async function reserveNext(
-  db: Kysely<Database>, config: Config, queue: QueueConfig, agentConfigs: ReadonlyMap<string, AgentConfig>, random: () => number,
+  tx: Transaction<Database>, config: Config, queue: QueueConfig, agentConfigs: ReadonlyMap<string, AgentConfig>, random: () => number,
   gate: HeadGate | null,
 ): Promise<Reservation | null> {
-  return db.transaction().execute(async (tx) => {
-    // One round trip: the queue's matcher lock; synchronous_commit off for this transaction
-    // only (its commit does not wait for the WAL flush: "Durability" at the top); and the queue
-    // named for the agent trigger, so the wrap-ups ended here do not wake this queue's matcher
-    // again (migrations/…_matcher_own_wakeups.ts). All three end with the transaction.
-    await sql`select set_config('synchronous_commit', 'off', true), set_config('qcb.matching_queue', ${queue.name}, true),
-                     pg_advisory_xact_lock(${MATCH_LOCK_CLASS}::int, hashtext(${queue.name}))`.execute(tx);
-    const turn = await readTurn(tx, queue.name, gate);
-    if (!turn) return null; // commits only the wrap-up endings
-    const { entry, free, attemptId, attemptNo, snapshot, legNamespace } = turn;
-    const agents = await lockAgents(tx, queue, free, random);
-    if (agents.length === 0) return null; // the entry stays as it was
+  const turn = await readTurn(tx, queue.name, gate);
+  if (!turn) return null; // the batch commits the wrap-up endings
+  const { entry, free, attemptId, attemptNo, snapshot, legNamespace } = turn;
+  const agents = await lockAgents(tx, queue, free, random);
+  if (agents.length === 0) return null; // the entry stays as it was
 
-    const offered: OfferedRecord[] = agents.map((a) => {
-      const cfg = agentConfigs.get(a.id);
-      return {
-        agentId: a.id,
-        legUuid: agentLegUuid(legNamespace, attemptId, a.id),
-        contact: cfg?.contact ?? a.contact,
-        ringTimeoutSeconds: cfg ? (cfg.ringTimeoutSeconds ?? queue.agentRingTimeoutSeconds) : (a.ringTimeout ?? queue.agentRingTimeoutSeconds),
-        freeSince: a.freeSince?.toISOString() ?? null,
-      };
-    });
-    const single = offered.length === 1 ? offered[0]! : null;
-    const live = entry.kind === 'live';
-    const fsNode = (live ? entry.fs_node : null) ?? config.freeswitch.defaultNode;
-    const customerLeg = live ? null : customerLegUuid(legNamespace, attemptId);
-    const agentIds = offered.map((o) => o.agentId);
-
-    // The reservation itself: attempt row, agents, tiers, entry and the event line, as ONE
-    // statement (data-modifying CTEs: all or nothing, like the five statements it replaces,
-    // with one round trip instead of five — the matcher's share of dispatch latency).
-    await tx
-      .with('attempt', (db) => db.insertInto('callback_attempts').values({
-        id: attemptId, entry_id: entry.id, attempt_no: attemptNo, fs_node: fsNode, offered: json(offered),
-        agent_id: single?.agentId ?? null, agent_leg_uuid: single?.legUuid ?? null, customer_leg_uuid: customerLeg,
-      }))
-      .with('agent', (db) => db.updateTable('agents').set({
-        state: 'reserved', current_entry_id: entry.id, state_changed_at: sql<Date>`now()`, last_offered_at: sql<Date>`now()`,
-      }).where('id', 'in', agentIds))
-      .with('tier', (db) => db.updateTable('queue_agents').set({ last_offered_at: sql<Date>`now()` })
-        .where('queue_id', '=', queue.name).where('agent_id', 'in', agentIds))
-      .with('entry', (db) => db.updateTable('queue_entries').set({ status: 'dispatching', agent_id: single?.agentId ?? null })
-        .where('id', '=', entry.id))
-      .insertInto('call_events').values({
-        event_type: 'dispatch.reserved', queue_id: queue.name, entry_id: entry.id, attempt_id: attemptId, agent_id: single?.agentId ?? null,
-        details: json({ agents: agentIds, attemptNo, kind: entry.kind, strategy: queue.strategy, place: entry.place, fsNode, snapshot }),
-      })
-      .execute();
-    const reserved = reservedAttemptFrom({
-      attemptId, attemptNo, entryId: entry.id, queueId: queue.name, kind: entry.kind, offered,
-      agentId: single?.agentId ?? null, fsNode, channelUuid: entry.channel_uuid, callbackNumber: entry.callback_number,
-      customerLegUuid: customerLeg,
-    });
-    return { reserved, otherAgentsFree: free.length > agents.length };
+  const offered: OfferedRecord[] = agents.map((a) => {
+    const cfg = agentConfigs.get(a.id);
+    return {
+      agentId: a.id,
+      legUuid: agentLegUuid(legNamespace, attemptId, a.id),
+      contact: cfg?.contact ?? a.contact,
+      ringTimeoutSeconds: cfg ? (cfg.ringTimeoutSeconds ?? queue.agentRingTimeoutSeconds) : (a.ringTimeout ?? queue.agentRingTimeoutSeconds),
+      freeSince: a.freeSince?.toISOString() ?? null,
+    };
   });
+  const single = offered.length === 1 ? offered[0]! : null;
+  const live = entry.kind === 'live';
+  const fsNode = (live ? entry.fs_node : null) ?? config.freeswitch.defaultNode;
+  const customerLeg = live ? null : customerLegUuid(legNamespace, attemptId);
+  const agentIds = offered.map((o) => o.agentId);
+
+  // The reservation itself: attempt row, agents, tiers, entry and the event line, as ONE
+  // statement (data-modifying CTEs: all or nothing, like the five statements it replaces,
+  // with one round trip instead of five — the matcher's share of dispatch latency).
+  await tx
+    .with('attempt', (db) => db.insertInto('callback_attempts').values({
+      id: attemptId, entry_id: entry.id, attempt_no: attemptNo, fs_node: fsNode, offered: json(offered),
+      agent_id: single?.agentId ?? null, agent_leg_uuid: single?.legUuid ?? null, customer_leg_uuid: customerLeg,
+    }))
+    .with('agent', (db) => db.updateTable('agents').set({
+      state: 'reserved', current_entry_id: entry.id, state_changed_at: sql<Date>`now()`, last_offered_at: sql<Date>`now()`,
+    }).where('id', 'in', agentIds))
+    .with('tier', (db) => db.updateTable('queue_agents').set({ last_offered_at: sql<Date>`now()` })
+      .where('queue_id', '=', queue.name).where('agent_id', 'in', agentIds))
+    .with('entry', (db) => db.updateTable('queue_entries').set({ status: 'dispatching', agent_id: single?.agentId ?? null })
+      .where('id', '=', entry.id))
+    .insertInto('call_events').values({
+      event_type: 'dispatch.reserved', queue_id: queue.name, entry_id: entry.id, attempt_id: attemptId, agent_id: single?.agentId ?? null,
+      details: json({ agents: agentIds, attemptNo, kind: entry.kind, strategy: queue.strategy, place: entry.place, fsNode, snapshot }),
+    })
+    .execute();
+  const reserved = reservedAttemptFrom({
+    attemptId, attemptNo, entryId: entry.id, queueId: queue.name, kind: entry.kind, offered,
+    agentId: single?.agentId ?? null, fsNode, channelUuid: entry.channel_uuid, callbackNumber: entry.callback_number,
+    customerLegUuid: customerLeg,
+  });
+  return { reserved, otherAgentsFree: free.length > agents.length };
 }
 
 interface Turn {
