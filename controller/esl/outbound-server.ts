@@ -25,11 +25,27 @@ export interface OutboundServerOptions {
   /** Default deadline for every command/api on a session. */
   commandTimeoutMs?: number;
   /**
+   * Connections the kernel may hold before we accept them (listen backlog; Linux caps it at
+   * net.core.somaxconn, 4096 by default since 5.4). Default LISTEN_BACKLOG.
+   */
+  backlog?: number;
+  /**
    * After the drain, how long close() waits for the handlers of the sessions it cut off to
    * return (their last writes). Default 10 s.
    */
   handlerGraceMs?: number;
 }
+
+/**
+ * FreeSWITCH opens one TCP connection per call that reaches `socket`, as fast as calls arrive
+ * (a burst of 1,000 a second). Node listens with a backlog of 511: when the loop is busy for
+ * a moment (a GC, a burst of set-ups), connections past it overflow the accept queue; Linux
+ * then answers SYNs with cookies and a connection whose last ACK is dropped while the queue is
+ * still full stays open on the switch's side only. The socket app waits for our `connect`,
+ * which never comes: the caller hears nothing. Seen in `npm run bench:scale` (5,000 callers at
+ * 1,000 a second: 635 calls hung, TcpExtListenOverflows and as many SyncookiesSent).
+ */
+export const LISTEN_BACKLOG = 4096;
 
 /**
  * The ESL outbound-socket server (FreeSWITCH connects to it for each call that reaches
@@ -57,6 +73,7 @@ export class EslOutboundServer {
       setupTimeoutMs: options.setupTimeoutMs ?? 5000,
       commandTimeoutMs: options.commandTimeoutMs ?? 10_000,
       handlerGraceMs: options.handlerGraceMs ?? 10_000,
+      backlog: options.backlog ?? LISTEN_BACKLOG,
     };
     this.#log = options.logger ?? silentLogger();
     this.#server = net.createServer((socket) => this.#accept(socket));
@@ -66,7 +83,7 @@ export class EslOutboundServer {
   listen(): Promise<{ host: string; port: number }> {
     return new Promise((resolve, reject) => {
       this.#server.once('error', reject);
-      this.#server.listen(this.#opts.port, this.#opts.host, () => {
+      this.#server.listen({ port: this.#opts.port, host: this.#opts.host, backlog: this.#opts.backlog }, () => {
         this.#server.off('error', reject);
         const addr = this.#server.address() as net.AddressInfo;
         resolve({ host: addr.address, port: addr.port });

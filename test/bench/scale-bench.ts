@@ -220,7 +220,12 @@ async function main(): Promise<void> {
     const afterHangup = await statuses();
     const problems = daemon.lines.filter((l) => l.level === 'error' || l.level === 'warn');
     say(`hangup: ${JSON.stringify(hung)}; released in ${releaseMs} ms; entries ${JSON.stringify(afterHangup)}; probe ${JSON.stringify(end)}; warn/error lines ${problems.length}`);
-    for (const p of problems.slice(0, 5)) say(`  ${JSON.stringify(p)}`);
+    const kinds = new Map<string, number>();
+    for (const p of problems) {
+      const k = `${String(p.level)}: ${String(p.message)} ${String((p.err as { message?: string } | undefined)?.message ?? '')}`.replace(/[0-9a-f-]{36}/g, '<uuid>');
+      kinds.set(k, (kinds.get(k) ?? 0) + 1);
+    }
+    for (const [k, n] of kinds) say(`  ${n} × ${k}`);
     const stopCode = await daemon.stop(30_000);
 
     const perRss = kb(steady.rss - base.rss) / N;

@@ -58,6 +58,7 @@ async function ramp(c: Extract<Command, { op: 'ramp' }>): Promise<void> {
   const setupMs: number[] = [];
   const answerMs: number[] = [];
   let failed = 0;
+  const why = new Map<string, number>();
   const ready: Array<Promise<void>> = [];
   const placeMs = await paced(c.n, c.rate, (i) => {
     const t0 = performance.now();
@@ -72,13 +73,17 @@ async function ramp(c: Extract<Command, { op: 'ramp' }>): Promise<void> {
         }
         setupMs.push(performance.now() - t0);
       })
-      .catch(() => { failed += 1; }));
+      .catch((err: unknown) => {
+        failed += 1;
+        const m = String((err as Error).message).replace(/[0-9a-f-]{36}/g, '<uuid>');
+        why.set(m, (why.get(m) ?? 0) + 1);
+      }));
   });
   await Promise.all(ready);
   setupMs.sort((a, b) => a - b);
   answerMs.sort((a, b) => a - b);
   send({
-    op: 'ramped', placed: c.n, ready: setupMs.length, failed, placeMs, achievedRate: c.n / (placeMs / 1000),
+    op: 'ramped', placed: c.n, ready: setupMs.length, failed, failures: Object.fromEntries(why), placeMs, achievedRate: c.n / (placeMs / 1000),
     answerP50: pct(answerMs, 50), answerP99: pct(answerMs, 99), readyP50: pct(setupMs, 50), readyP99: pct(setupMs, 99), readyMax: setupMs.at(-1) ?? null,
   });
 }
