@@ -11,7 +11,7 @@
 //   BENCH_STEADY_SECONDS (30) of one key a second per caller — `5`, which the queue does not use:
 //   FreeSWITCH sends a DTMF event, the controller parses it, routes it to the caller's session,
 //   whose flow finds nothing to do; then every caller presses the offer key (2) and must get the
-//   callback menu; then all hang up at BENCH_RATE a second and the controller must let go of
+//   callback menu (BENCH_RATE of them a second); then all hang up at BENCH_RATE a second and the controller must let go of
 //   every session (calls_active 0, entries abandoned, memory back).
 // - For comparison (BENCH_MODESL=0 skips it): modesl 1.2.1 as published holding the same number
 //   of bare outbound sessions (scale-bare-modesl.ts) with the same keys, in the same run.
@@ -209,7 +209,7 @@ async function main(): Promise<void> {
     const simSteady = await peer.probe();
     say(`steady: ${JSON.stringify(keys)}; probe ${JSON.stringify(steady)}; cpu ${steadyCpu}`);
 
-    const offered = await peer.run({ op: 'offer', digit: '2', timeoutMs: 60_000 }, 'offered');
+    const offered = await peer.run({ op: 'offer', digit: '2', rate: RATE, timeoutMs: 60_000 }, 'offered');
     const afterOffer = await statuses();
     say(`offer key: ${JSON.stringify(offered)}; entries ${JSON.stringify(afterOffer)}`);
 

@@ -9,8 +9,8 @@
 //       (CHANNEL_EXECUTE playback local_stream://…), with "connect" once its socket is up
 //   {"op":"keys","digit":"5","seconds":30} → {"op":"keys-done",...}: every caller presses the
 //       digit once a second (a 10 ms tick presses it for a hundredth of them), for `seconds`
-//   {"op":"offer","digit":"2","timeoutMs":30000} → {"op":"offered",...}: every caller presses
-//       the digit; counts the callers whose channel then runs play_and_get_digits (the menu)
+//   {"op":"offer","digit":"2","rate":1000,"timeoutMs":30000} → {"op":"offered",...}: every caller
+//       presses the digit (`rate` callers a second); counts the callers whose channel then runs play_and_get_digits (the menu)
 //   {"op":"hangup","rate":1000} → {"op":"hungup",...}: every caller hangs up, at `rate` a second
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
@@ -19,7 +19,7 @@ import { FakeSwitch, type SimChannel } from '../fakeswitch/index.js';
 type Command =
   | { op: 'ramp'; n: number; rate: number; host: string; port: number; destination: string; waitFor: 'hold' | 'connect' }
   | { op: 'keys'; digit: string; seconds: number }
-  | { op: 'offer'; digit: string; timeoutMs: number }
+  | { op: 'offer'; digit: string; rate: number; timeoutMs: number }
   | { op: 'hangup'; rate: number };
 
 const TICK_MS = 10;
@@ -97,11 +97,13 @@ async function keys(c: Extract<Command, { op: 'keys' }>): Promise<void> {
 
 async function offer(c: Extract<Command, { op: 'offer' }>): Promise<void> {
   const live = callers.filter((ch) => !ch.hungUp);
-  const results = await Promise.allSettled(live.map((ch) => {
-    const menu = ch.waitForEvent('CHANNEL_EXECUTE', (h) => h.get('Application') === 'play_and_get_digits', c.timeoutMs);
+  const menus: Array<Promise<unknown>> = [];
+  await paced(live.length, c.rate, (i) => {
+    const ch = live[i]!;
+    menus.push(ch.waitForEvent('CHANNEL_EXECUTE', (h) => h.get('Application') === 'play_and_get_digits', c.timeoutMs));
     ch.sendDtmf(c.digit);
-    return menu;
-  }));
+  });
+  const results = await Promise.allSettled(menus);
   send({ op: 'offered', callers: live.length, menus: results.filter((r) => r.status === 'fulfilled').length });
 }
 
