@@ -13,12 +13,13 @@ import { formatReport } from './lab/load-checks.js';
 describe('real switch: a mixed load', labSkip, () => {
   after(releaseLab);
 
-  test('24 callers at 4/s (callback, wait, hang up), 6 agents: all served in place order, nothing left, no fallback, no error', async () => {
+  test('24 callers at 4/s (callback, wait, hang up), 6 agents: all served in place order, nothing left, no fallback, no error', async (t) => {
     const report = await runLoad(lab(), {
       callers: 24, rate: 4, agents: 6, talkSeconds: 6, seed: 11, mix: { callback: 0.3, hangup: 0.25 },
       actAfterMs: [1000, 6000], deadlineMs: 75_000,
     });
     const text = formatReport(report).join('\n');
+    for (const line of formatReport(report)) t.diagnostic(line);
     assert.deepEqual(report.failures, [], text);
     // the mix happened: callbacks were confirmed and called back, callers hung up while waiting
     assert.ok((report.outcomes.callback.callback ?? 0) > 0, text);
