@@ -4,7 +4,8 @@
 //
 // - confirmedCallbacksLost: a callback that was confirmed — the caller heard "your callback is
 //   registered" (the controller plays it only after the commit), or Postgres holds a callback
-//   for the number — whose number has no completed callback entry at the end. A callback that
+//   for the number — whose number has no completed entry holding it at the end (a caller who
+//   came back on the line and took their callback over is served when that entry completes). A callback that
 //   ended as the policy says (expired, or failed after every try met a busy / unanswered /
 //   failed customer) is not lost; none of our customers refuse, so that does not happen here.
 // - customersDialledTwice: a customer leg created while another leg to the same number was up,
@@ -41,7 +42,11 @@ export interface ChaosAudit {
   readonly recoverSeconds: number | null;
   /** The longest of the same measure over every fault (each fault's end to the next bridge). */
   readonly worstRecoverSeconds: number | null;
-  readonly stats: { callers: number; callbacksConfirmed: number; callbacksCompleted: number; liveServed: number; abandoned: number; bridges: number };
+  readonly stats: {
+    callers: number; callbacksConfirmed: number; callbacksCompleted: number; liveServed: number; abandoned: number; bridges: number;
+    /** Callers who had more than one entry (a place lost and taken again at the back). */
+    callersWithTwoEntries: number;
+  };
   /** One line per thing counted (what, which row or leg). */
   readonly findings: string[];
 }
@@ -76,7 +81,10 @@ export async function audit(stack: ChaosStack, load: ChaosLoad, faults: readonly
   for (const e of entries) if (e.kind === 'callback' && e.callback_number) confirmed.add(e.callback_number);
   let confirmedCallbacksLost = 0;
   for (const n of confirmed) {
-    const mine = entries.filter((e) => e.kind === 'callback' && e.callback_number === n);
+    // Any entry that holds the number as its callback, live again included: a caller back on
+    // the line (the fallback after a controller crash) takes their pending callback over and
+    // waits in its place (entry-store.ts takeOverCallback); served live, the callback is served.
+    const mine = entries.filter((e) => e.callback_number === n);
     const served = mine.some((e) => e.status === 'completed');
     const byPolicy = mine.some((e) => (e.status === 'expired' || e.status === 'failed')
       && attempts.filter((a) => a.entry_id === e.id).every((a) => a.result !== null && a.result.startsWith('customer_')));
@@ -161,6 +169,10 @@ export async function audit(stack: ChaosStack, load: ChaosLoad, faults: readonly
   const perFault = faults.map((f) => bridges.find((b) => b > t0 + f.backAt)).map((b, i) => (b === undefined ? null : (b - (t0 + faults[i]!.backAt)) / 1000));
   const worstRecoverSeconds = perFault.includes(null) || perFault.length === 0 ? null : Math.max(...(perFault as number[]));
 
+  const byChannel = new Map<string, typeof entries>();
+  for (const e of entries) if (e.channel_uuid) byChannel.set(e.channel_uuid, [...(byChannel.get(e.channel_uuid) ?? []), e]);
+  const twice = [...byChannel.values()].filter((l) => l.length > 1);
+  for (const l of twice) findings.push(`caller with ${l.length} entries: ${l.map((e) => `${e.id} ${e.kind} ${e.status} ${e.end_reason ?? ''} place ${e.place}`).join('; ')}`);
   const { rows } = await sql<{ n: number }>`select count(*)::int as n from queue_entries where kind = 'live' and status = 'completed'`.execute(db);
   return {
     counts: { confirmedCallbacksLost, customersDialledTwice, agentsStuckReserved, agentLegsWithNoCaller, entriesStuck: stuck.length + callersUp.length },
@@ -173,6 +185,7 @@ export async function audit(stack: ChaosStack, load: ChaosLoad, faults: readonly
       liveServed: rows[0]!.n,
       abandoned: entries.filter((e) => e.status === 'abandoned').length,
       bridges: bridges.length,
+      callersWithTwoEntries: twice.length,
     },
     findings,
   };
