@@ -172,7 +172,12 @@ export async function audit(stack: ChaosStack, load: ChaosLoad, faults: readonly
   const byChannel = new Map<string, typeof entries>();
   for (const e of entries) if (e.channel_uuid) byChannel.set(e.channel_uuid, [...(byChannel.get(e.channel_uuid) ?? []), e]);
   const twice = [...byChannel.values()].filter((l) => l.length > 1);
-  for (const l of twice) findings.push(`caller with ${l.length} entries: ${l.map((e) => `${e.id} ${e.kind} ${e.status} ${e.end_reason ?? ''} place ${e.place}`).join('; ')}`);
+  for (const l of twice) {
+    findings.push(`caller with ${l.length} entries: ${l.map((e) => `${e.id} ${e.kind} ${e.status} ${e.end_reason ?? ''} place ${e.place}`).join('; ')}`);
+    const events = await db.selectFrom('call_events').select(['at', 'event_type', 'entry_id']).where('entry_id', 'in', l.map((e) => e.id)).orderBy('id').execute();
+    const start = events[0]?.at.getTime() ?? 0;
+    findings.push(`  its events: ${events.map((e) => `+${e.at.getTime() - start}ms ${e.entry_id}:${e.event_type}`).join(', ')}`);
+  }
   const { rows } = await sql<{ n: number }>`select count(*)::int as n from queue_entries where kind = 'live' and status = 'completed'`.execute(db);
   return {
     counts: { confirmedCallbacksLost, customersDialledTwice, agentsStuckReserved, agentLegsWithNoCaller, entriesStuck: stuck.length + callersUp.length },
