@@ -154,6 +154,7 @@ export class CallSession {
       existingCallbackId: entered.existingCallbackId,
       resumed: entered.resumed,
       waitedSeconds: entered.waitedSeconds,
+      inConversation: entered.inConversation === true,
       closed: closedNow(this.#queue, this.#now()),
     });
   }

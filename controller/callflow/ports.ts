@@ -23,6 +23,8 @@ export interface EnteredQueue {
   readonly waitedSeconds: number;
   /** An active callback for the caller's number in this queue. */
   readonly existingCallbackId: string | null;
+  /** The entry found again is `connected`: the caller is in conversation (bridged meanwhile). */
+  readonly inConversation?: boolean;
 }
 
 export type CommitResult =

@@ -127,6 +127,11 @@ export type FlowEvent =
     readonly waitedSeconds: number;
     /** The queue is closed now (its opening hours): a new caller gets the closed treatment. */
     readonly closed?: boolean;
+    /**
+     * The caller's entry is already `connected`: dispatch bridged them to an agent as this
+     * session was being set up (a fallback re-entry racing the bridge). Leave the call alone.
+     */
+    readonly inConversation?: boolean;
   }
   /** The greeting (or any announcement started by `play`) has finished or was cut by a key. */
   | { readonly type: 'prompt_done'; readonly tag: string }

@@ -26,8 +26,15 @@ export class PgCallEntryStore implements CallEntryStore {
       // sent the caller back (docs/design.md §6). Keep the place.
       const mine = await tx.selectFrom('queue_entries').select(['id', 'arrived_at', 'status'])
         .where('queue_id', '=', input.queueId).where('channel_uuid', '=', input.channelUuid)
-        .where('kind', '=', 'live').where('status', 'in', [...WAITING, 'dispatching'])
+        .where('kind', '=', 'live').where('status', 'in', [...WAITING, 'dispatching', 'connected'])
         .orderBy('id', 'desc').limit(1).forUpdate().executeTakeFirst();
+      if (mine?.status === 'connected') {
+        // Bridged to an agent while this session was being set up: a caller looping through the
+        // fallback reached a restarted controller just as the worker bridged them (found by the
+        // chaos suite, test/chaos/). Not a new caller: no second entry, the call is left alone.
+        await logIn(tx, mine.id, input.queueId, 'entry.resumed_in_conversation', { channelUuid: input.channelUuid });
+        return { ...entered(mine.id, mine.arrived_at, true, null), inConversation: true };
+      }
       if (mine) {
         if (mine.status === 'offering') {
           await tx.updateTable('queue_entries').set({ status: 'waiting' }).where('id', '=', mine.id).execute();

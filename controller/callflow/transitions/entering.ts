@@ -1,7 +1,7 @@
 // Phase 1: the call is answered and the entry is being created.
 import type { FlowEffect, FlowEvent, FlowQueue, FlowState, Transition } from '../types.js';
 import { existingCallbackPrompts, EXISTING_CALLBACK_MENU_KEYS } from '../prompts-for.js';
-import { abandon, HOLD_MUSIC, log, play, same, setEntryStatus, waitingTimers } from './common.js';
+import { abandon, bridged, HOLD_MUSIC, log, play, same, setEntryStatus, waitingTimers } from './common.js';
 import { enterClosed } from './closed.js';
 
 type Entering = Extract<FlowState, { kind: 'entering' }>;
@@ -16,6 +16,12 @@ export function fromEntering(queue: FlowQueue, state: Entering, event: FlowEvent
         callerNumber: event.callerNumber,
         existingCallbackId: event.existingCallbackId,
       };
+      // Bridged to an agent while this session was being set up (the caller came back through
+      // the fallback as the worker bridged them): no music, no menu — the call is the agent's.
+      if (event.inConversation === true) {
+        const b = bridged(state.kind, event.entry);
+        return { state: b.state, effects: [log('entered', { ...details, inConversation: true }), ...b.effects] };
+      }
       // A new caller of a closed queue (a resumed one was in line before: it waits on). An
       // active callback of theirs stays as it is; a new one to the same number finds it (the
       // store keeps the existing one, as for a caller on hold).
