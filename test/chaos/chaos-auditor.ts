@@ -17,6 +17,9 @@
 //   the worker was down (killed) then, after it was started again: noticing the hangup, or
 //   adopting the attempt, takes a moment; a ring after that is for nobody.
 // - entriesStuck: entries not in a terminal status (completed, abandoned, …) at the end.
+// - callersQueuedTwice: callers (channels) with two entries, not counting the new entry a caller
+//   ends by taking over or keeping their own pending callback (a second entry is a caller queued
+//   again while their first was still theirs: a fallback re-entry racing the bridge did that).
 // - recoverSeconds: from the end of the last fault (the daemon started again, the service up)
 //   to the next bridge the switch made (CHANNEL_BRIDGE), i.e. callers being served again.
 import { sql } from 'kysely';
@@ -34,6 +37,8 @@ export interface ChaosCounts {
   agentsStuckReserved: number;
   agentLegsWithNoCaller: number;
   entriesStuck: number;
+  /** Callers queued again while their entry was still theirs (two entries; a callback taken over is not counted). */
+  callersQueuedTwice: number;
 }
 
 export interface ChaosAudit {
@@ -44,8 +49,6 @@ export interface ChaosAudit {
   readonly worstRecoverSeconds: number | null;
   readonly stats: {
     callers: number; callbacksConfirmed: number; callbacksCompleted: number; liveServed: number; abandoned: number; bridges: number;
-    /** Callers who had more than one entry (a place lost and taken again at the back). */
-    callersWithTwoEntries: number;
   };
   /** One line per thing counted (what, which row or leg). */
   readonly findings: string[];
@@ -171,7 +174,10 @@ export async function audit(stack: ChaosStack, load: ChaosLoad, faults: readonly
 
   const byChannel = new Map<string, typeof entries>();
   for (const e of entries) if (e.channel_uuid) byChannel.set(e.channel_uuid, [...(byChannel.get(e.channel_uuid) ?? []), e]);
-  const twice = [...byChannel.values()].filter((l) => l.length > 1);
+  // A caller who came back and took their own pending callback over ends the new entry
+  // (took_over_callback), and one who kept it ends it too (kept_existing_callback): by design.
+  const BY_DESIGN = new Set(['took_over_callback', 'kept_existing_callback', 'duplicate_callback']);
+  const twice = [...byChannel.values()].filter((l) => l.filter((e) => !BY_DESIGN.has(e.end_reason ?? '')).length > 1);
   for (const l of twice) {
     findings.push(`caller with ${l.length} entries: ${l.map((e) => `${e.id} ${e.kind} ${e.status} ${e.end_reason ?? ''} place ${e.place}`).join('; ')}`);
     const events = await db.selectFrom('call_events').select(['at', 'event_type', 'entry_id']).where('entry_id', 'in', l.map((e) => e.id)).orderBy('id').execute();
@@ -180,7 +186,7 @@ export async function audit(stack: ChaosStack, load: ChaosLoad, faults: readonly
   }
   const { rows } = await sql<{ n: number }>`select count(*)::int as n from queue_entries where kind = 'live' and status = 'completed'`.execute(db);
   return {
-    counts: { confirmedCallbacksLost, customersDialledTwice, agentsStuckReserved, agentLegsWithNoCaller, entriesStuck: stuck.length + callersUp.length },
+    counts: { confirmedCallbacksLost, customersDialledTwice, agentsStuckReserved, agentLegsWithNoCaller, entriesStuck: stuck.length + callersUp.length, callersQueuedTwice: twice.length },
     recoverSeconds,
     worstRecoverSeconds,
     stats: {
@@ -190,7 +196,6 @@ export async function audit(stack: ChaosStack, load: ChaosLoad, faults: readonly
       liveServed: rows[0]!.n,
       abandoned: entries.filter((e) => e.status === 'abandoned').length,
       bridges: bridges.length,
-      callersWithTwoEntries: twice.length,
     },
     findings,
   };

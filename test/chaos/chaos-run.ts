@@ -96,6 +96,7 @@ const COLUMNS: Array<[keyof ChaosAudit['counts'], string]> = [
   ['agentsStuckReserved', 'agents stuck reserved'],
   ['agentLegsWithNoCaller', 'agent legs ringing with no caller'],
   ['entriesStuck', 'entries stuck in a non-final state'],
+  ['callersQueuedTwice', 'callers queued twice'],
 ];
 
 /** The per-run table the suite prints. */
@@ -105,7 +106,7 @@ export function formatRun(r: ChaosRunResult): string {
   const s = r.audit.stats;
   const lines = [
     `seed ${r.seed}: ${r.faults.length} faults (${[...byKind].map(([k, n]) => `${k} ×${n}`).join(', ') || 'none'})`,
-    `  load: ${s.callers} callers, ${s.liveServed} served live, ${s.abandoned} gave up, ${s.callbacksConfirmed} callbacks confirmed, ${s.callbacksCompleted} completed; ${s.bridges} bridges; callers with two entries: ${s.callersWithTwoEntries}`,
+    `  load: ${s.callers} callers, ${s.liveServed} served live, ${s.abandoned} gave up, ${s.callbacksConfirmed} callbacks confirmed, ${s.callbacksCompleted} completed; ${s.bridges} bridges`,
     ...COLUMNS.map(([k, label]) => `  ${label.padEnd(36)} ${r.audit.counts[k]}`),
     `  ${'seconds to recover'.padEnd(36)} ${r.audit.recoverSeconds === null ? 'never' : r.audit.recoverSeconds.toFixed(1)} (after the last fault; worst after any fault: ${r.audit.worstRecoverSeconds === null ? 'never' : r.audit.worstRecoverSeconds.toFixed(1)})`,
     `  ${'daemons crashed by themselves'.padEnd(36)} ${r.unplannedExits.length}`,

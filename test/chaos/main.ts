@@ -58,10 +58,10 @@ for (let k = 0; k < runs; k++) {
 }
 const secs = (s: number | null): string => (s === null ? 'never' : s.toFixed(1));
 console.log('\nsummary');
-console.log('  seed        faults  lost  twice  stuck-agents  no-caller-legs  stuck-entries  crashes  recover-s  worst-s  result');
+console.log('  seed        faults  lost  twice  stuck-agents  no-caller-legs  stuck-entries  queued-twice  crashes  recover-s  worst-s  result');
 for (const r of results) {
   const c = r.audit.counts;
-  console.log(`  ${String(r.seed).padEnd(10)}  ${String(r.faults.length).padStart(6)}  ${String(c.confirmedCallbacksLost).padStart(4)}  ${String(c.customersDialledTwice).padStart(5)}  ${String(c.agentsStuckReserved).padStart(12)}  ${String(c.agentLegsWithNoCaller).padStart(14)}  ${String(c.entriesStuck).padStart(13)}  ${String(r.unplannedExits.length).padStart(7)}  ${secs(r.audit.recoverSeconds).padStart(9)}  ${secs(r.audit.worstRecoverSeconds).padStart(7)}  ${passed(r) ? 'PASS' : 'FAIL'}`);
+  console.log(`  ${String(r.seed).padEnd(10)}  ${String(r.faults.length).padStart(6)}  ${String(c.confirmedCallbacksLost).padStart(4)}  ${String(c.customersDialledTwice).padStart(5)}  ${String(c.agentsStuckReserved).padStart(12)}  ${String(c.agentLegsWithNoCaller).padStart(14)}  ${String(c.entriesStuck).padStart(13)}  ${String(c.callersQueuedTwice).padStart(12)}  ${String(r.unplannedExits.length).padStart(7)}  ${secs(r.audit.recoverSeconds).padStart(9)}  ${secs(r.audit.worstRecoverSeconds).padStart(7)}  ${passed(r) ? 'PASS' : 'FAIL'}`);
 }
 // The daemons' pipes and the simulator's timers are closed; exit with the verdict.
 process.exit(results.every(passed) ? 0 : 1);

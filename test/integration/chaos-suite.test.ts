@@ -18,7 +18,7 @@ test(`chaos (seed ${SEED}): faults at random points, then nothing lost, nobody d
   assert.ok(r.faults.length >= 4, `faults were injected: ${table}`);
   assert.ok(r.audit.stats.callbacksConfirmed > 0 && r.audit.stats.liveServed > 0, `callers were served live and by callback: ${table}`);
   assert.deepEqual(r.audit.counts, {
-    confirmedCallbacksLost: 0, customersDialledTwice: 0, agentsStuckReserved: 0, agentLegsWithNoCaller: 0, entriesStuck: 0,
+    confirmedCallbacksLost: 0, customersDialledTwice: 0, agentsStuckReserved: 0, agentLegsWithNoCaller: 0, entriesStuck: 0, callersQueuedTwice: 0,
   }, table);
   assert.notEqual(r.audit.recoverSeconds, null, `a caller was served after the last fault: ${table}`);
   assert.deepEqual(r.unplannedExits.map((e) => `${e.name} ${e.code}`), [], `no daemon crashed by itself: ${table}`);
