@@ -107,15 +107,12 @@ export async function matchAndReserve(db: Kysely<Database>, config: Config, opts
       } catch (err) {
         throw new MatchError(queue.name, reserved, err);
       }
-      for (const r of made.reserved) {
-        reserved.push(r);
-        if (opts.onReserved) {
-          try {
-            await opts.onReserved(r);
-          } catch (err) {
-            throw new MatchError(queue.name, reserved, err);
-          }
-        }
+      reserved.push(...made.reserved);
+      if (opts.onReserved) {
+        // The batch's connect jobs side by side (one Redis round trip, not one per reservation).
+        const results = await Promise.allSettled(made.reserved.map((r) => opts.onReserved!(r)));
+        const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+        if (failed) throw new MatchError(queue.name, reserved, failed.reason);
       }
       // Another turn only if another agent was free: one that becomes free later wakes the
       // matcher itself (pg_notify, the worker's timers), so a last turn that can only find
