@@ -11,6 +11,7 @@
 import type { LabEnv } from './lab-env.js';
 import { Stack } from './stack.js';
 import type { Caller } from './caller.js';
+import type { SeenEvent } from './observer.js';
 import { ProcSampler } from '../../bench/proc-sampler.js';
 import { prng } from '../../helpers/sim-watch.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -133,11 +134,19 @@ async function playCaller(s: Stack, index: number, p: { plan: Plan; actAfterMs: 
   }
   run.phone = c.phone;
   run.leg = c.leg;
-  const quiet = <T>(x: Promise<T>): Promise<T | undefined> => x.catch(() => undefined);
   const gone = c.ended(left()).then(() => true, () => false);
+  // One waiter for the first of several things on the caller's channel: a waiter per thing would
+  // leave the losers' timers running up to the deadline, holding the process open after the run.
+  const first = (what: string, kinds: Record<string, (e: SeenEvent) => boolean>): Promise<string> => s.observer
+    .waitFor(`${c.leg}: ${what}`, (e) => e.uuid === c.leg && Object.values(kinds).some((k) => k(e)), left())
+    .then((e) => Object.entries(kinds).find(([, k]) => k(e))![0], () => 'deadline');
+  const plays = (re: RegExp) => (e: SeenEvent): boolean => e.name === 'CHANNEL_EXECUTE'
+    && (e.h.Application === 'playback' || e.h.Application === 'play_and_get_digits') && re.test(e.h['Application-Data'] ?? '');
+  const isBridge = (e: SeenEvent): boolean => e.name === 'CHANNEL_BRIDGE';
+  const isEnd = (e: SeenEvent): boolean => e.name === 'CHANNEL_HANGUP_COMPLETE';
   const bridged = (): boolean => s.observer.events.some((e) => e.uuid === c.leg && e.name === 'CHANNEL_BRIDGE');
   try {
-    await Promise.race([quiet(c.hears(/^local_stream:\/\/moh$/, left())), quiet(c.bridged(left())), gone]);
+    await first('hold music, a bridge or the end', { moh: plays(/^local_stream:\/\/moh$/), bridged: isBridge, gone: isEnd });
     if (p.plan !== 'wait') {
       await Promise.race([sleep(p.actAfterMs), gone]);
       if (!bridged() && await c.alive()) {
@@ -147,11 +156,7 @@ async function playCaller(s: Stack, index: number, p: { plan: Plan; actAfterMs: 
         } else {
           await c.press('2');
           run.did = 'pressed-2';
-          const next = await Promise.race([
-            quiet(c.hears('callback-menu', left())).then(() => 'menu' as const),
-            quiet(c.bridged(left())).then(() => 'bridged' as const),
-            gone.then(() => 'gone' as const),
-          ]);
+          const next = await first('the callback menu, a bridge or the end', { menu: plays(/\/callback-menu\.wav/), bridged: isBridge, gone: isEnd });
           if (next === 'menu' && !bridged()) {
             await c.press('*');
             run.did = 'confirmed';
