@@ -1,6 +1,7 @@
 // The faults of a chaos run, at random points drawn from the run's seeded PRNG, one after the
 // other (a gap of 1-6 s between the end of one and the start of the next, so some land while
-// the system is still recovering from the last):
+// the system is still recovering from the last). The kinds come out of a shuffled bag, each
+// once before any comes again, so that even a short run meets most of them:
 // - worker-kill:     SIGKILL the dispatch worker, start it again 0.2-3 s later;
 // - controller-kill: SIGKILL `qcb run controller`, start it again 0.2-3 s later (callers
 //                    loop through the dialplan's fallback meanwhile and come back to it);
@@ -65,8 +66,10 @@ export async function runFaults(stack: ChaosStack, rnd: () => number, plan: Faul
   const done: FaultRecord[] = [];
   const now = (): number => Date.now() - t0;
   if (now() < plan.startMs) await sleep(plan.startMs - now());
+  const bag: FaultKind[] = [];
   while (now() < plan.endMs) {
-    const kind = kinds[Math.floor(rnd() * kinds.length)]!;
+    if (bag.length === 0) bag.push(...kinds);
+    const kind = bag.splice(Math.floor(rnd() * bag.length), 1)[0]!;
     const downMs = kind.endsWith('-kill') ? Math.round(200 + rnd() * 2800) : 0;
     const gapMs = 1000 + rnd() * 5000;
     const at = now();

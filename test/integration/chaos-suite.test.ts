@@ -1,4 +1,4 @@
-// The chaos suite's short version (test/chaos/, `npm run chaos` for the long one): one run
+// The chaos suite's short version (test/chaos/, `npm run chaos` for the long one): one 40 s run
 // with a fixed seed on private Postgres and Redis, the controller and the worker as real
 // processes and the FreeSWITCH simulator; faults of every kind hit at seeded random points
 // (kill -9 worker and controller, Redis flushed and restarted, Postgres crashed and restarted,
@@ -12,10 +12,12 @@ import { runChaos, formatRun } from '../chaos/chaos-run.js';
 
 const SEED = Number(process.env.QCB_CHAOS_SEED ?? 20261206);
 
-test(`chaos (seed ${SEED}): faults at random points, then nothing lost, nobody dialled twice, no agent stuck, no leg for nobody, every entry final`, { timeout: 150_000 }, async () => {
-  const r = await runChaos({ seed: SEED, durationS: 36, warmupS: 3, quietS: 8, drainTimeoutS: 45 });
+test(`chaos (seed ${SEED}): faults at random points, then nothing lost, nobody dialled twice, no agent stuck, no leg for nobody, every entry final`, { timeout: 150_000 }, async (t) => {
+  const r = await runChaos({ seed: SEED, durationS: 40, warmupS: 2, quietS: 8, drainTimeoutS: 45 });
   const table = formatRun(r);
-  assert.ok(r.faults.length >= 4, `faults were injected: ${table}`);
+  t.diagnostic(table); // the run's table in the test output, passing or not
+  // Kinds come from a shuffled bag: a restart takes 2-7 s here, so 3-6 faults fit, all different.
+  assert.ok(new Set(r.faults.map((f) => f.kind)).size >= 3, `faults of at least three kinds were injected: ${table}`);
   assert.ok(r.audit.stats.callbacksConfirmed > 0 && r.audit.stats.liveServed > 0, `callers were served live and by callback: ${table}`);
   assert.deepEqual(r.audit.counts, {
     confirmedCallbacksLost: 0, customersDialledTwice: 0, agentsStuckReserved: 0, agentLegsWithNoCaller: 0, entriesStuck: 0, callersQueuedTwice: 0,
