@@ -102,6 +102,10 @@ test('when the caller hangs up the running app completes, queued ones reject wit
 test('the session survives the linger notice and api still works while lingering (b03)', async () => {
   await call({}, async (s, ch) => {
     await s.execute('answer');
+    // The server's `linger 1` is 10 ms at this switch's time scale: a busy machine could end it
+    // before the api below is written. 100 s here (1 s scaled); `linger` again replaces it, as
+    // in mod_event_socket.c (the command only sets listener->linger_timeout).
+    await s.command('linger 100');
     const lingered = new Promise<void>((r) => s.once('linger', () => r()));
     ch.hangup('NORMAL_CLEARING');
     await lingered;
