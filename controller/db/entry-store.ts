@@ -20,48 +20,68 @@ export class PgCallEntryStore implements CallEntryStore {
   }
 
   async enterQueue(input: EnterQueueInput): Promise<EnteredQueue> {
-    return this.#db.transaction().execute(async (tx) => {
-      const existingCallbackId = input.callbackCandidate ? await activeCallback(tx, input.queueId, input.callbackCandidate) : null;
-      // Same channel already queued here: the controller restarted and the dialplan fallback
-      // sent the caller back (docs/design.md §6). Keep the place.
-      const mine = await tx.selectFrom('queue_entries').select(['id', 'arrived_at', 'status'])
-        .where('queue_id', '=', input.queueId).where('channel_uuid', '=', input.channelUuid)
-        .where('kind', '=', 'live').where('status', 'in', [...WAITING, 'dispatching', 'connected'])
-        .orderBy('id', 'desc').limit(1).forUpdate().executeTakeFirst();
-      if (mine?.status === 'connected') {
-        // Bridged to an agent while this session was being set up: a caller looping through the
-        // fallback reached a restarted controller just as the worker bridged them (found by the
-        // chaos suite, test/chaos/). Not a new caller: no second entry, the call is left alone.
-        await logIn(tx, mine.id, input.queueId, 'entry.resumed_in_conversation', { channelUuid: input.channelUuid });
-        return { ...entered(mine.id, mine.arrived_at, true, null), inConversation: true };
-      }
-      if (mine) {
-        if (mine.status === 'offering') {
-          await tx.updateTable('queue_entries').set({ status: 'waiting' }).where('id', '=', mine.id).execute();
-        }
-        await logIn(tx, mine.id, input.queueId, 'entry.resumed', { channelUuid: input.channelUuid });
-        return entered(mine.id, mine.arrived_at, true, existingCallbackId);
-      }
-      // Overflowed from another of our queues (a dialplan transfer to this queue's
-      // extension): the caller keeps the place they had there.
-      const from = await tx.selectFrom('queue_entries').select(['id', 'place', 'arrived_at'])
-        .where('channel_uuid', '=', input.channelUuid).where('status', '=', 'overflowed')
-        .orderBy('id', 'desc').limit(1).executeTakeFirst();
-      const row = await tx.insertInto('queue_entries').values({
-        queue_id: input.queueId,
-        kind: 'live',
-        status: 'waiting',
-        channel_uuid: input.channelUuid,
-        fs_node: input.fsNode,
-        caller_number: input.callerNumber,
-        caller_name: input.callerName,
-        ...(from ? { place: from.place, arrived_at: from.arrived_at, overflowed_from_id: from.id } : {}),
-      }).returning(['id', 'arrived_at', 'place']).executeTakeFirstOrThrow();
-      await logIn(tx, row.id, input.queueId, 'entry.created', { place: row.place, overflowedFrom: from?.id ?? null });
-      // An overflowed caller keeps the place but starts this queue's timers afresh, and hears
-      // this queue's greeting (it says "press 2" in the two-queue pattern): not "resumed".
-      return entered(row.id, row.arrived_at, false, existingCallbackId, from ? 0 : undefined);
-    });
+    // One statement, one round trip (it was a 7-statement transaction: the caller set-up's main
+    // cost in the controller, BENCHMARKS.md "Concurrent callers in one controller"). A statement
+    // is atomic by itself, and the row lock of `mine` is held to its end as it was to the commit.
+    // - cb: an active callback for the caller's number in this queue (kind and statuses as
+    //   literals, the predicate of queue_entries_one_active_callback_key: queries are prepared
+    //   (create-db.ts), and a generic plan could not use that partial index with parameters).
+    // - mine: the same channel already queued here: the controller restarted and the dialplan
+    //   fallback sent the caller back (docs/design.md §6): the place is kept. `connected`: bridged
+    //   to an agent while this session was being set up (a caller looping through the fallback
+    //   reached a restarted controller just as the worker bridged them; found by the chaos suite,
+    //   test/chaos/): not a new caller, no second entry, the call is left alone.
+    // - woke: a resumed entry left `offering` waits again.
+    // - frm: overflowed from another of our queues (a dialplan transfer to this queue's
+    //   extension): the caller keeps the place and arrival they had there.
+    // - ins: the new entry, only when the channel has none here; ev: its `entry.*` line.
+    const q = input.queueId;
+    const ch = input.channelUuid;
+    const r = await sql<EnterRow>`
+      with cb as (
+        select id from queue_entries
+        where queue_id = ${q}::text and callback_number = ${input.callbackCandidate}::text
+          and kind = 'callback' and status in ('callback_pending', 'dispatching', 'callback_dialing', 'connected')
+        limit 1
+      ), mine as (
+        select id, arrived_at, status from queue_entries
+        where queue_id = ${q}::text and channel_uuid = ${ch}::text and kind = 'live'
+          and status in ('waiting', 'offering', 'dispatching', 'connected')
+        order by id desc limit 1 for update
+      ), woke as (
+        update queue_entries set status = 'waiting'
+        where id = (select id from mine where status = 'offering') and status = 'offering'
+        returning id
+      ), frm as (
+        select id, place, arrived_at from queue_entries
+        where channel_uuid = ${ch}::text and status = 'overflowed'
+        order by id desc limit 1
+      ), ins as (
+        insert into queue_entries (queue_id, kind, status, channel_uuid, fs_node, caller_number, caller_name, place, arrived_at, overflowed_from_id)
+        select ${q}::text, 'live', 'waiting', ${ch}::text, ${input.fsNode}::text, ${input.callerNumber}::text, ${input.callerName}::text,
+          coalesce((select place from frm), nextval('queue_entries_place_seq'::regclass)),
+          coalesce((select arrived_at from frm), now()),
+          (select id from frm)
+        where not exists (select 1 from mine)
+        returning id, arrived_at, place
+      ), ev as (
+        insert into call_events (entry_id, queue_id, event_type, details)
+        select id, ${q}::text, 'entry.created', jsonb_build_object('place', place::text, 'overflowedFrom', (select id::text from frm)) from ins
+        union all
+        select id, ${q}::text, case when status = 'connected' then 'entry.resumed_in_conversation' else 'entry.resumed' end,
+          jsonb_build_object('channelUuid', ${ch}::text) from mine
+      )
+      select coalesce(i.id, m.id)::text as id, coalesce(i.arrived_at, m.arrived_at) as arrived_at, m.status as resumed_status,
+        (select id::text from cb) as existing_callback_id, (select id::text from frm) as overflowed_from_id,
+        (select count(*) from woke)::int as woke
+      from (select 1) as one left join ins i on true left join mine m on true`.execute(this.#db);
+    const row = r.rows[0];
+    if (!row?.id) throw new Error('enterQueue: no entry made or found');
+    if (row.resumed_status === 'connected') return { ...entered(row.id, row.arrived_at, true, null), inConversation: true };
+    if (row.resumed_status !== null) return entered(row.id, row.arrived_at, true, row.existing_callback_id);
+    // An overflowed caller keeps the place but starts this queue's timers afresh, and hears
+    // this queue's greeting (it says "press 2" in the two-queue pattern): not "resumed".
+    return entered(row.id, row.arrived_at, false, row.existing_callback_id, row.overflowed_from_id !== null ? 0 : undefined);
   }
 
   async setStatus(entryId: string, status: 'waiting' | 'offering'): Promise<void> {
@@ -211,6 +231,16 @@ async function endLive(tx: Transaction<Database>, entryId: string, status: 'aban
 
 async function logIn(db: Kysely<Database>, entryId: string | null, queueId: string, eventType: string, details: Readonly<Record<string, unknown>>): Promise<void> {
   await db.insertInto('call_events').values({ entry_id: entryId, queue_id: queueId, event_type: eventType, details: json(details) }).execute();
+}
+
+/** enterQueue's one row: the entry made (resumed_status null) or found again. */
+interface EnterRow {
+  readonly id: string | null;
+  readonly arrived_at: Date;
+  readonly resumed_status: string | null;
+  readonly existing_callback_id: string | null;
+  readonly overflowed_from_id: string | null;
+  readonly woke: number;
 }
 
 /** `waitedSeconds` defaults to the time since arrival (a resumed entry's timers go on). */
