@@ -49,7 +49,7 @@ import type { AgentConfig, Config, QueueConfig } from '../config/types.js';
 import { json } from '../db/json.js';
 import type { Database } from '../db/types.js';
 import { pickAgents, type CandidateAgent } from '../queue/strategies.js';
-import { openingHours } from '../queue/opening-hours.js';
+import { type HeadGate, headGate } from './head-gate.js';
 import { agentLegUuid, customerLegUuid } from './leg-uuid.js';
 import { MatchError } from './match-error.js';
 import { reservedAttemptFrom, type OfferedRecord } from './rows.js';
@@ -71,6 +71,8 @@ export interface MatchOptions {
   /** The clock queues' opening hours are read with (tests fix it); the system's by default. */
   readonly now?: () => Date;
 }
+
+export { headGate, nextDispatchOpening, type HeadGate } from './head-gate.js';
 
 /** Advisory lock class of the per-queue matcher lock (the key is hashtext(queue id)). */
 export const MATCH_LOCK_CLASS = 0x71636231; // "qcb1"
@@ -318,44 +320,6 @@ async function readTurn(tx: Transaction<Database>, queueId: string, gate: HeadGa
     snapshot: first.snapshot,
     legNamespace: first.leg_namespace,
   };
-}
-
-/**
- * What a queue's opening hours (issue 10 item 2) allow the matcher now; null: everything (no
- * opening hours, or open and not in the last `lastCallbackMinutesBeforeClose` minutes).
- * - Callbacks are dialled only then. One still pending at the closing waits for the opening;
- *   its expiry counts open time (callback writers: call-session.ts, service/callback-*.ts).
- * - Live callers are on the line: one who arrived while the queue was open is served even
- *   after the closing when an agent is free (and stays until served, gives up, or overflows).
- *   One who arrived after the closing got the closed treatment (callflow/transitions/closed.ts)
- *   and is not served: an agent still logged in would otherwise cut their callback menu short.
- */
-export interface HeadGate {
-  readonly callbacks: boolean;
-  /** Live callers must have arrived before this (the closing); null: all of them. */
-  readonly liveArrivedBefore: Date | null;
-}
-
-export function headGate(queue: QueueConfig, at: Date): HeadGate | null {
-  if (queue.hours === null) return null;
-  const hours = openingHours(queue.hours);
-  if (hours.isOpen(at)) return hours.dialAllowed(at, queue.hours.lastCallbackMinutesBeforeClose) ? null : { callbacks: false, liveArrivedBefore: null };
-  // Closed for longer than the look-ahead: nobody arrived while it was open.
-  return { callbacks: false, liveArrivedBefore: hours.previousChange(at) ?? new Date(0) };
-}
-
-/** How far ahead the worker sets a timer for a queue's opening (its 5 s tick covers the rest). */
-const OPENING_TIMER_MS = 10 * 60_000;
-
-/**
- * When callbacks of a queue with opening hours may next be dialled, if that is later than `at`
- * and within OPENING_TIMER_MS: the worker runs the matcher at that millisecond, so a queue that
- * opens with callbacks waiting does not wait for the next tick.
- */
-export function nextDispatchOpening(queue: QueueConfig, at: Date): Date | null {
-  if (queue.hours === null) return null;
-  const next = openingHours(queue.hours).nextDialAllowed(at, queue.hours.lastCallbackMinutesBeforeClose);
-  return next !== null && next.getTime() > at.getTime() && next.getTime() - at.getTime() <= OPENING_TIMER_MS ? next : null;
 }
 
 /** The query for the earliest eligible entry of a queue (exported for the plan test: it must use queue_entries_eligible_idx). */
