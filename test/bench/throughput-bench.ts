@@ -4,6 +4,8 @@
 //
 //   npm run bench:throughput                    # the setups 1w1n, 2w1n, 4w1n, 2w2n, 4w2n, 3w3n
 //   npm run bench:throughput -- 1w1n 4w2n       # the ones named (workers w, nodes n)
+//   Four workers may open ~4 × (concurrency + 6) Postgres connections: past this machine's
+//   max_connections (100) when other suites share the server (BENCHMARKS.md, the 4-worker run).
 //   env: BENCH_CALLBACKS (3000), BENCH_AGENTS (60), BENCH_TALK_MS (simulated "0-10000"),
 //        BENCH_TIME_SCALE (0.01), BENCH_RUNS (1 run of each setup), BENCH_WORKER_PROF=<dir>
 //        (the workers' CPU profiles), BENCH_PG_SLOW_MS (log statements slower than this),
