@@ -77,8 +77,20 @@ export async function bridgeCaller(deps: ConnectDeps, id: string, client: EslInb
   const agentWatch = new ChannelWatch(client, agentLeg);
   try {
     if (!(await agentWatch.checkExists())) return await finish(deps, id, 'agent_failed', agentWatch.hangupCause ?? null);
+    // Once bridged, the caller must stay with the agent even if the controller holding its
+    // socket dies: with socket_resume=true, mod_event_socket.c resets the channel when that
+    // socket closes (CS_RESET; it spares only CS_HIBERNATE and transfers), which takes a
+    // uuid_bridge'd caller out of the conversation — the agent hung up, the caller back in the
+    // dialplan's fallback (seen on 1.10.12: test/realswitch/controller-restart.test.ts). So the
+    // dialplan's socket_resume is turned off first, and back on should the bridge fail, when the
+    // caller is still on hold and the fallback must protect them again. Both go out together:
+    // mod_event_socket runs a connection's api commands in order, in its own thread
+    // (mod_event_socket.c parse_command: api_exec(NULL, …), not a thread per command).
+    const resumeOff = api(client, `uuid_setvar ${caller.uuid} socket_resume false`);
     const bridged = await api(client, `uuid_bridge ${caller.uuid} ${assertUuid(agentLeg)}`);
+    await resumeOff;
     if (!bridged.startsWith('+OK')) {
+      await api(client, `uuid_setvar ${caller.uuid} socket_resume true`).catch(() => undefined);
       // d08: `-ERR Invalid uuid` — one of the two left between the checks and the bridge.
       const callerThere = await caller.checkExists().catch(() => false);
       await killChannel(client, agentLeg, callerThere ? 'NORMAL_CLEARING' : 'ORIGINATOR_CANCEL').catch(() => false);

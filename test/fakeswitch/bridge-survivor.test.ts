@@ -31,7 +31,7 @@ async function bridgedCaller(fs: FakeSwitch, variables: Record<string, string> =
   assert.equal((await c.cmd(`api uuid_bridge ${caller.uuid} ${agentUuid}`)).body.toString(), `+OK ${agentUuid}\n`);
   await caller.waitForEvent('CHANNEL_BRIDGE', undefined, 5000, { includePast: true });
   const agent = fs.core.channels.get(agentUuid)!;
-  return { caller, agent, c, srv };
+  return { caller, agent, c, srv, out };
 }
 
 test('uuid_bridge: the second uuid hangs up → the first goes on with its dialplan after the app it was taken from', async () => {
@@ -105,3 +105,44 @@ test('a party scripted with hangupAfterBridgeMs hangs up that long after its bri
     await fs.stop();
   }
 });
+
+test('the controller\'s socket closing with socket_resume=true resets a uuid_bridge\'d caller out of the conversation (seen on 1.10.12), hangup_after_bridge notwithstanding', async () => {
+  // mod_event_socket.c, the end of listener_run: CS_RESET unless CS_HIBERNATE / a transfer; the
+  // real switch then hung the agent up NORMAL_CLEARING (switch_ivr_bridge.c:1027) and ran the
+  // fallback (test/realswitch/controller-restart.test.ts before the worker's socket_resume=false).
+  const fs = await startSwitch();
+  try {
+    const { caller, agent, c, srv, out } = await bridgedCaller(fs, { hangup_after_bridge: 'true' });
+    out.socket.destroy(); // the controller dies
+    assert.equal(await agent.ended, 'NORMAL_CLEARING');
+    await caller.waitForEvent('CHANNEL_UNBRIDGE', undefined, 5000, { includePast: true });
+    const ex = await caller.waitForEvent('CHANNEL_EXECUTE', (h) => h.get('Application') === 'playback', 5000, { includePast: true });
+    assert.equal(ex.get('Application-Data'), `${SOUNDS}/welcome.wav`);
+    assert.equal(caller.hungUp, false);
+    caller.hangup('NORMAL_CLEARING');
+    await c.close();
+    await srv.stop();
+  } finally {
+    await fs.stop();
+  }
+});
+
+test('with socket_resume set false before the bridge (what dispatch does), the controller\'s socket closing leaves the conversation alone', async () => {
+  const fs = await startSwitch();
+  try {
+    const { caller, agent, c, srv, out } = await bridgedCaller(fs, { hangup_after_bridge: 'true' });
+    assert.match((await c.cmd(`api uuid_setvar ${caller.uuid} socket_resume false`)).body.toString(), /^\+OK/);
+    out.socket.destroy();
+    const sw = [...fs.core.listeners].find((l) => l.session === caller);
+    if (sw) await sw.closed;
+    assert.equal(fs.core.channels.get(caller.uuid)!.bridgedTo, agent, 'still in conversation');
+    assert.equal(agent.hungUp, false);
+    agent.hangup('NORMAL_CLEARING'); // the conversation ends: hangup_after_bridge takes the caller
+    assert.equal(await caller.ended, 'NORMAL_CLEARING');
+    await c.close();
+    await srv.stop();
+  } finally {
+    await fs.stop();
+  }
+});
+

@@ -22,6 +22,9 @@ agents:
   - id: ann
     contact: loopback/agent-answer-ann/qcb_test
     tiers: [{ queue: hold }]
+  - id: hal
+    contact: loopback/agent-hangup6-hal/qcb_test
+    tiers: [{ queue: hold }]
 `;
 
 const MOH = /^local_stream:\/\/moh$/;
@@ -80,4 +83,34 @@ describe('real switch: the controller goes away with callers on hold', labSkip, 
     await resumedInPlace(s, callers, before);
     assert.deepEqual(s.problems(), []);
   });
+
+  test('SIGKILL during a conversation: the bridge holds until the agent hangs up (socket_resume does not pull a bridged caller back into the dialplan)', async (t) => {
+    // mod_event_socket.c (listener_run's end) sets a socket_resume channel to CS_RESET when its
+    // socket closes, unless it is hibernating or being transferred; a uuid_bridge'd caller is in
+    // CS_SOFT_EXECUTE. Before dispatch turned socket_resume off at the bridge, this test saw the
+    // caller reset out of the conversation ~100 ms after the kill: the agent hung up by the
+    // bridge (switch_ivr_bridge.c:1027), the caller back in the fallback. The simulator now
+    // follows (test/fakeswitch/bridge-survivor.test.ts).
+    const s = await stackFor(t, { yaml: QUEUES });
+    const caller = await s.call({ queue: '8000', callerIdNumber: '0671000009' });
+    await caller.hears(MOH);
+    await s.login('hal'); // answers at once, hangs up 6 s later
+    await caller.bridged(20_000);
+    await s.stopController('kill');
+    // The conversation ends when the agent hangs up, 6 s after answering (its own `hangup` app),
+    // and hangup_after_bridge then takes the caller. Broken, the caller would leave the bridge at
+    // once, the agent be hung up by the bridge, and the caller loop through the fallback.
+    const cause = await caller.ended(20_000);
+    assert.equal(cause, 'NORMAL_CLEARING');
+    const agentHungUpItself = s.observer.events.some((e) => e.name === 'CHANNEL_EXECUTE' && e.h.Application === 'hangup'
+      && e.h['Channel-Name'] === 'loopback/agent-hangup6-hal-b');
+    assert.ok(agentHungUpItself, 'the agent ended the conversation, not the bridge breaking');
+    assert.deepEqual(s.fallbackPasses().filter((p) => p.uuid === caller.leg), [], 'no fallback pass for the bridged caller');
+    // The conversation ends with the agent's hangup; the restarted controller and the worker
+    // leave one entry for this caller, completed.
+    await s.startController();
+    await s.until('the entry completed', async () => (await s.entries()).every((e) => e.status === 'completed') && (await s.entries()).length === 1, 30_000);
+    assert.deepEqual(s.problems(), []);
+  });
 });
+

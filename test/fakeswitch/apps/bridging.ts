@@ -143,8 +143,25 @@ export function installBridging(core: SwitchCore): void {
       a.fire('CHANNEL_UNBRIDGE', { pre: bridgePair(a, b) });
       b.hangup('NORMAL_CLEARING'); // audio_bridge_on_exchange_media: an answered peer is hung up
     });
+    // The controller's socket closing with socket_resume=true sets the caller to CS_RESET
+    // (mod_event_socket.c, the end of listener_run: only CS_HIBERNATE and a transfer/redirect are
+    // spared, and a uuid_bridge'd caller is in CS_SOFT_EXECUTE). Seen on 1.10.12
+    // (test/realswitch/controller-restart.test.ts, the conversation test without the worker's
+    // socket_resume=false): the caller leaves the bridge, the agent is hung up NORMAL_CLEARING
+    // (switch_ivr_bridge.c:1027), and the caller goes on with its dialplan after `socket` —
+    // hangup_after_bridge is not consulted, the peer did not end the bridge.
+    a.resetOutOfBridge = () => {
+      if (a.hungUp || a.bridgedTo !== b) return false;
+      unlink(a, b, 'NORMAL_CLEARING');
+      a.fire('CHANNEL_UNBRIDGE', { pre: bridgePair(a, b) });
+      b.hangup('NORMAL_CLEARING');
+      a.setState('CS_EXECUTE');
+      const bridgeApp = a.executor.stack.find((f) => f.app === 'uuid_bridge');
+      if (bridgeApp) a.executor.finish(bridgeApp, undefined);
+      return true;
+    };
     b.goneHooks.push(() => {
-      if (a.hungUp) return;
+      if (a.hungUp || a.bridgedTo !== b) return; // a reset took A out of the bridge first
       const cause = b.hangupCause ?? 'NORMAL_CLEARING';
       unlink(a, b, cause);
       a.fire('CHANNEL_UNBRIDGE', { pre: bridgePair(a, b) }); // only for the first uuid (d01)

@@ -44,7 +44,10 @@ export function openOutbound(host: ListenerHost & { attach(l: EslListener): void
         if (why === 'server' || ch.hungUp) return;
         // docs/design.md §6 (checked on 1.10.12): with socket_resume=true the running app is left and the dialplan goes
         // on at once; without it the socket app only returns once the app it runs ends (endless music: never)
-        if (/^true$/i.test(ch.getVar('socket_resume') ?? '')) ch.executor.leaveSocket();
+        // A caller that uuid_bridge took out of the socket app is reset out of its bridge (bridging.ts).
+        if (/^true$/i.test(ch.getVar('socket_resume') ?? '')) {
+          if (!ch.resetOutOfBridge?.()) ch.executor.leaveSocket();
+        }
         else wake(why); // b08: `exit` or a client close ends the idle socket app; the dialplan goes on
       };
       ch.goneHooks.push(() => l.sessionEnded());

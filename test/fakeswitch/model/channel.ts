@@ -56,6 +56,11 @@ export class Channel {
   otherLeg: { type: string; channel: Channel } | undefined;
   /** the channel this one is bridged to right now */
   bridgedTo: Channel | undefined;
+  /**
+   * Set while this channel is the first uuid of a uuid_bridge: what a CS_RESET does to that bridge
+   * (apps/bridging.ts). True when it left a bridge.
+   */
+  resetOutOfBridge: (() => boolean) | undefined;
   /** listeners told when the channel is gone (outbound sessions, originate jobs, bridges) */
   readonly goneHooks: Array<(ch: Channel) => void> = [];
   /** called right after CHANNEL_HANGUP fired, before the apps unwind (bridged legs) */
