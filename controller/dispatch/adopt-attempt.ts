@@ -26,7 +26,7 @@
 import type { EslInboundClient } from '../esl/inbound-client.js';
 import { attemptForConnect, type AttemptProgress } from './attempt-progress.js';
 import { ChannelWatch, api, assertUuid, killChannel, killWhilePending, uuidExists } from './channel-watch.js';
-import { finish, TAKEN, type ConnectDeps, type ConnectResult } from './connect-deps.js';
+import { finish, TAKEN, writeRetrying, type ConnectDeps, type ConnectResult } from './connect-deps.js';
 import { bridgeCaller } from './live-connect.js';
 import { awaitCustomer, planCallback, serveAnsweredAgent, type CallbackPlan, type CustomerRing } from './callback-connect.js';
 import { breakAudio, noticeArg, playToLeg, type PlayEnd } from './agent-audio.js';
@@ -126,7 +126,7 @@ async function fromAnsweredAgent(deps: ConnectDeps, client: EslInboundClient, p:
   const other = p.entryKind === 'live' ? p.callerChannelUuid : (p.customerAnsweredAt ? p.customerLegUuid : null);
   if (other && (await bridgedTo(client, agentLeg)) === other) {
     deps.log.warn('found the attempt bridged on the switch after an interruption: marking it bridged', { attemptId: id });
-    await deps.store.markBridged(id);
+    await writeRetrying(deps, id, 'the bridge', () => deps.store.markBridged(id));
     return { kind: 'bridged' };
   }
   if (p.entryKind === 'live') {

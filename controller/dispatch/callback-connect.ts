@@ -31,7 +31,7 @@ import { ChannelWatch, api, assertUuid, killChannel, killWhilePending, uuidExist
 import { agentFailureOutcome, customerFailureOutcome, ORIGINATE_TIMEOUT, parseOriginateResult, type OriginateResult } from './outcomes.js';
 import { EslTimeoutError } from '../esl/errors/esl-timeout-error.js';
 import { breakAudio, LegTone, noticeArg, playToLeg, startPlayback, whisperArg, type PlayEnd } from './agent-audio.js';
-import { finish, queueOf, recordOrHangUp, TAKEN, type ConnectDeps, type ConnectResult } from './connect-deps.js';
+import { finish, queueOf, recordOrHangUp, TAKEN, writeRetrying, type ConnectDeps, type ConnectResult } from './connect-deps.js';
 import { sessionsFor } from './originate-pacer.js';
 import { confirmBeforeBridge } from './callback-confirm.js';
 
@@ -189,7 +189,7 @@ export async function awaitCustomer(deps: ConnectDeps, plan: CallbackPlan, agent
   const customerUuid = assertUuid(res.uuid, 'customer leg');
   const customer = new ChannelWatch(client, customerUuid);
   try {
-    if ((await deps.store.markCustomerAnswered(id, deps.owner)) === 'taken') return TAKEN;
+    if ((await writeRetrying(deps, id, "the customer's answer", () => deps.store.markCustomerAnswered(id, deps.owner))) === 'taken') return TAKEN;
     // What a bridge waits for on the agent's side: the whisper over, a ringback asked for begun.
     let agentAudio: Promise<unknown> = whisper.then(() => agentTone.settled());
     let agentAudioOver = (): boolean => whisperOver;
@@ -216,7 +216,7 @@ export async function awaitCustomer(deps: ConnectDeps, plan: CallbackPlan, agent
       await Promise.all([killChannel(client, agent.uuid).catch(() => false), killChannel(client, customerUuid).catch(() => false)]);
       return await finish(deps, id, agentThere ? 'customer_failed' : 'agent_failed', agentThere ? (customer.hangupCause ?? null) : (agent.hangupCause ?? null));
     }
-    await deps.store.markBridged(id);
+    await writeRetrying(deps, id, 'the bridge', () => deps.store.markBridged(id));
     deps.log.info('callback bridged', { attemptId: id });
     const gone = agent.hangupCause ?? customer.hangupCause;
     if (gone !== undefined) return await finish(deps, id, 'connected', gone);

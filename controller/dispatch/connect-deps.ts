@@ -65,6 +65,34 @@ export async function finish(deps: ConnectDeps, attemptId: string, outcome: Atte
   return { kind: 'ended', outcome, cause };
 }
 
+/** Pauses between the tries of a write retried in place (ms): about 30 s in all. */
+const WRITE_RETRY_MS = [50, 100, 200, 400, 800, 1600, 3000, 3000, 3000, 3000, 3000, 3000, 3000, 3000, 3000];
+
+/**
+ * Writes a step that records what already happened on the switch — the customer's answer,
+ * the bridge — retrying it in place while Postgres refuses it (a pool that cannot open a
+ * connection: `53300 sorry, too many clients already`, a restart), for about 30 s, then
+ * rethrows. Thrown at once, the run ended and left the call to a re-run a second or more
+ * later (BullMQ's backoff), which finds only what Postgres holds: a short call bridged but not
+ * written down was over by then, so the re-run saw no legs and no bridge, ended the attempt
+ * `agent_failed`, and the customer, who had talked, was dialled again (the throughput
+ * benchmark's 4-worker run; test/integration/dispatch-pg-refusal.test.ts). Retried here, the
+ * run still watches the legs: a hangup meanwhile is seen, and the attempt ends as it should.
+ * Safe to repeat: every step is idempotent (attempt-store.ts).
+ */
+export async function writeRetrying<T>(deps: ConnectDeps, attemptId: string, what: string, write: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await write();
+    } catch (err) {
+      const pause = WRITE_RETRY_MS[i];
+      if (pause === undefined) throw err;
+      deps.log.warn(`could not write ${what}: retrying`, { attemptId, try: i + 1, err });
+      await new Promise((r) => setTimeout(r, pause));
+    }
+  }
+}
+
 /** The queue of an attempt; undefined when it is no longer configured. */
 export function queueOf(config: Config, queueId: string): QueueConfig | undefined {
   return config.queues.find((q) => q.name === queueId);

@@ -13,7 +13,7 @@ import { AgentRing, existingAgentLegs } from './agent-ring.js';
 import { ChannelWatch, api, assertUuid, killChannel } from './channel-watch.js';
 import { agentFailureOutcome } from './outcomes.js';
 import type { ConnectView } from './attempt-progress.js';
-import { finish, queueOf, recordOrHangUp, TAKEN, type ConnectDeps, type ConnectResult } from './connect-deps.js';
+import { finish, queueOf, recordOrHangUp, TAKEN, writeRetrying, type ConnectDeps, type ConnectResult } from './connect-deps.js';
 
 type StoredCaller = ConnectView['caller'];
 
@@ -96,7 +96,7 @@ export async function bridgeCaller(deps: ConnectDeps, id: string, client: EslInb
       await killChannel(client, agentLeg, callerThere ? 'NORMAL_CLEARING' : 'ORIGINATOR_CANCEL').catch(() => false);
       return await finish(deps, id, callerThere ? 'agent_failed' : 'caller_gone', callerThere ? (agentWatch.hangupCause ?? null) : (caller.hangupCause ?? null));
     }
-    await deps.store.markBridged(id);
+    await writeRetrying(deps, id, 'the bridge', () => deps.store.markBridged(id));
     deps.log.info('caller bridged to agent', { attemptId: id, agentLeg });
     // A hangup between uuid_bridge and markBridged may have reached the call-end listener
     // while the row did not say bridged yet: end it here (end() is idempotent).
