@@ -42,6 +42,9 @@ const controller = z.strictObject({
 
 const worker = z.strictObject({
   concurrency: positiveInt().default(10),
+  // The worker's Postgres pool; unset: concurrency + 4, at least 10 (worker.ts workerPoolSize).
+  // Several workers on one Postgres must fit under its max_connections (README, `worker`).
+  databaseConnections: positiveInt().max(1000).optional(),
   reconcileIntervalSeconds: positiveInt().default(30),
   http: hostPort('127.0.0.1', 8086).prefault({}),
 });

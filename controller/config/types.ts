@@ -183,7 +183,13 @@ export interface Config {
   readonly secrets: Secrets;
   readonly freeswitch: { readonly nodes: readonly FreeswitchNode[]; readonly defaultNode: string };
   readonly controller: { readonly listen: HostPort; readonly http: HostPort; readonly drainTimeoutSeconds: number };
-  readonly worker: { readonly concurrency: number; readonly reconcileIntervalSeconds: number; readonly http: HostPort };
+  readonly worker: {
+    readonly concurrency: number;
+    /** The worker's Postgres pool size; undefined: concurrency + 4, at least 10. */
+    readonly databaseConnections?: number;
+    readonly reconcileIntervalSeconds: number;
+    readonly http: HostPort;
+  };
   readonly admin: AdminConfig;
   readonly prompts: { readonly directory: string; readonly defaultLanguage: Language };
   readonly retry: RetryPolicy & { readonly expiryMinutes: number };

@@ -84,6 +84,17 @@ export interface DispatchWorker extends EventEmitter<WorkerEvents> {
   stop(): Promise<void>;
 }
 
+/**
+ * The worker's Postgres pool: `worker.databaseConnections`, else one connection per connect job
+ * run at once plus 4 (matcher, call-end listener, reconciler, ticks), at least 10. A run holds a
+ * connection only for each statement or step, so a smaller pool queues, it does not fail; what
+ * fails is a pool Postgres cannot open (`53300 too many clients`, BENCHMARKS.md "Callbacks per
+ * second end to end"). Each worker also keeps 2 sessions of its own: the lease and LISTEN.
+ */
+export function workerPoolSize(worker: Config['worker']): number {
+  return worker.databaseConnections ?? Math.max(10, worker.concurrency + 4);
+}
+
 /** Most attempts one matcher run reserves before it queues another run. */
 const MATCH_LIMIT = 100;
 
@@ -97,7 +108,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
   const events = new EventEmitter<WorkerEvents>();
 
   const metrics = options.registry ? makeWorkerMetrics(options.registry) : undefined;
-  const db = createDb(config.secrets.databaseUrl, { logger: log, applicationName: 'qcb-worker', max: Math.max(10, config.worker.concurrency + 4) });
+  const db = createDb(config.secrets.databaseUrl, { logger: log, applicationName: 'qcb-worker', max: workerPoolSize(config.worker) });
   const store = new PgAttemptStore(db.db, metrics?.attempts);
   const lease = new WorkerLease(config.secrets.databaseUrl, { logger: log, ...options.lease });
   const pacer = new OriginatePacer(connection as RedisOptions, prefix, new Map(config.freeswitch.nodes.map((n) => [n.name, n.originateSessionsPerSecond])), log, {

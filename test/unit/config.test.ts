@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, DEFAULT_BLOCKED_PREFIXES, loadConfig, type Config } from '../../controller/config/index.js';
+import { workerPoolSize } from '../../controller/dispatch/worker.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../controller/config/example.yaml', import.meta.url));
 
@@ -76,6 +77,12 @@ describe('config: defaults', () => {
       listen: { host: '127.0.0.1', port: 8084 }, http: { host: '127.0.0.1', port: 8085 }, drainTimeoutSeconds: 300,
     });
     assert.deepEqual(config.worker, { concurrency: 10, reconcileIntervalSeconds: 30, http: { host: '127.0.0.1', port: 8086 } });
+    assert.equal(workerPoolSize(config.worker), 14, 'the Postgres pool: concurrency + 4, at least 10');
+    const sized = loadConfig({ text: `${MINIMAL}worker: { concurrency: 25, databaseConnections: 12 }\n`, env: {} });
+    assert.equal(sized.worker.databaseConnections, 12);
+    assert.equal(workerPoolSize(sized.worker), 12, 'several workers on one Postgres: the pool as configured');
+    assert.equal(workerPoolSize({ ...sized.worker, databaseConnections: undefined }), 29);
+    assert.throws(() => loadConfig({ text: `${MINIMAL}worker: { databaseConnections: 0 }\n`, env: {} }), ConfigError);
     assert.deepEqual(config.prompts, { directory: '/usr/share/freeswitch/sounds/qcb', defaultLanguage: 'en' });
     assert.deepEqual(config.retry, { attempts: 3, delaysSeconds: [300], expiryMinutes: 240 });
     assert.deepEqual(config.agents, []);
