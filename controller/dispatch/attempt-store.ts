@@ -309,6 +309,21 @@ export class PgAttemptStore implements AttemptStore {
   }
 
   /**
+   * This worker's own open attempts that rang and are not bridged: the worker skips the ones it
+   * is carrying out (worker.ts sweep); any other is one whose run stopped — it threw on a
+   * refused write or a lost ESL command — with legs perhaps still up. Its BullMQ retry may run
+   * on another worker, which may not take it (this worker's lease is held) and does nothing:
+   * the 4-worker throughput run left 45 attempts under way so, agents `in_call`, until the
+   * owner's own reconciler came by (BENCHMARKS.md, "Callbacks per second end to end").
+   */
+  async stoppedOwn(owner: string): Promise<string[]> {
+    const rows = await this.#db.selectFrom('callback_attempts').select('id')
+      .where('owner_key', '=', owner).where('ended_at', 'is', null).where('rang_at', 'is not', null).where('bridged_at', 'is', null)
+      .orderBy('id').execute();
+    return rows.map((r) => r.id);
+  }
+
+  /**
    * Runs `fn` with the open attempt locked: 'gone' when it is ended or unknown (nothing run) or
    * when `fn` says false (the step must not go on); 'taken' when `owner` is given and another
    * worker owns the attempt now (it took it over after this one lost its lease: leave it alone).

@@ -222,7 +222,9 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
   let sweeping: Promise<void> | undefined;
   const sweep = async (): Promise<void> => {
     if (!lease.mayAdopt || !nodes.allConnected) return;
-    for (const id of await store.orphans(lease.key)) {
+    // Others' attempts whose worker is gone, and this worker's own whose run stopped (not in flight).
+    const [orphans, stopped] = await Promise.all([store.orphans(lease.key), store.stoppedOwn(lease.key)]);
+    for (const id of [...orphans, ...stopped]) {
       if (inFlight.has(id)) continue;
       void adopt(id).then(
         (result) => { if (result.kind !== 'nothing') events.emit('adopted', { attemptId: id, result }); },

@@ -15,7 +15,7 @@ import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { waitForApp, entry, waitUntil } from '../helpers/controller-harness.js';
-import { startDispatchHarness, attemptsOf, agentRow, type DispatchHarness } from '../helpers/dispatch-harness.js';
+import { startDispatchHarness, attemptsOf, attemptWhere, agentRow, type DispatchHarness } from '../helpers/dispatch-harness.js';
 import { changeAgentStatus } from '../../controller/service/agent-ops.js';
 
 const YAML = `
@@ -57,7 +57,7 @@ after(async () => { await d.close(); });
  * Postgres refuses the write that sets `column` of an attempt (null → a value), the first
  * `times` times. Returns how many times that write has been tried so far.
  */
-async function refuseFirst(column: 'bridged_at' | 'customer_answered_at', times: number): Promise<() => Promise<number>> {
+async function refuseFirst(column: 'agent_answered_at' | 'bridged_at' | 'customer_answered_at', times: number): Promise<() => Promise<number>> {
   const seq = `qcb_test_refusals_${column}`;
   await sql.raw(`drop sequence if exists ${seq}; create sequence ${seq}`).execute(d.h.db.db);
   await sql.raw(`
@@ -120,4 +120,23 @@ test('the customer\'s answer cannot be written at first: the call is bridged all
   assert.equal(await tries(), 3, 'the answer was refused twice, then written');
   assert.equal(customerLegs('0671230102'), 1, 'the customer was dialled once');
   assert.deepEqual(result, { status: 'completed', attempts: ['connected'] });
+});
+
+test('the agent\'s answer cannot be written and the job\'s retry does nothing here: the worker takes its stopped attempt back, the callback completes', async () => {
+  // The run hangs the agent up and throws (connect-deps.ts recordOrHangUp). Its BullMQ retry may
+  // run on another worker, which may not take an attempt whose owner lives and does nothing
+  // (the benchmark's 4-worker run: 45 attempts left under way). Here the retry is removed,
+  // as if it had run there: the owner's adoption sweep must carry the attempt on by itself.
+  const tries = await refuseFirst('agent_answered_at', 1);
+  const entryId = await requestCallback('0671230103');
+  await d.login('agnes');
+  const first = await attemptWhere(d, entryId, (a) => a.rang_at !== null, 'the ring');
+  await waitUntil('the run failed, its retry due', async () => (await d.worker.jobs.connectJobState(first.id)) === 'delayed');
+  await d.worker.jobs.removeConnectJob(first.id);
+  const result = await outcomeOf(entryId);
+  assert.equal(await tries(), 2, 'the answer was refused once, then written (the next attempt)');
+  assert.equal(customerLegs('0671230103'), 1, 'the customer was dialled once');
+  assert.equal(result.status, 'completed');
+  assert.equal(result.attempts.at(-1), 'connected');
+  assert.notEqual(result.attempts[0], null, 'the stopped attempt was ended');
 });
