@@ -1,11 +1,13 @@
 // The auditor of a chaos run: once the load has stopped and the system had time to drain, it
-// reads Postgres (entries, attempts, agents) and the simulator's record of every leg (what the
-// phones lived through), and counts what must be zero:
+// reads Postgres (entries, attempts, agents) and the switch's record of every leg — the
+// simulator's, or the real switch's events (what the phones lived through) — and counts what
+// must be zero:
 //
 // - confirmedCallbacksLost: a callback that was confirmed — the caller heard "your callback is
 //   registered" (the controller plays it only after the commit), or Postgres holds a callback
 //   for the number — whose number has no completed entry holding it at the end (a caller who
-//   came back on the line and took their callback over is served when that entry completes). A callback that
+//   came back on the line and took their callback over is served when that entry completes, and
+//   one whose callback dispatch ended `served_live` when they were connected live is served). A callback that
 //   ended as the policy says (expired, or failed after every try met a busy / unanswered /
 //   failed customer) is not lost; none of our customers refuse, so that does not happen here.
 // - customersDialledTwice: a customer leg created while another leg to the same number was up,
@@ -18,16 +20,33 @@
 //   adopting the attempt, takes a moment; a ring after that is for nobody.
 // - entriesStuck: entries not in a terminal status (completed, abandoned, …) at the end.
 // - callersQueuedTwice: callers (channels) with two entries, not counting the new entry a caller
-//   ends by taking over or keeping their own pending callback (a second entry is a caller queued
-//   again while their first was still theirs: a fallback re-entry racing the bridge did that).
+//   ends by taking over or keeping their own pending callback, nor a callback entry whose caller
+//   came back after committing it (a second entry is a caller queued again while their first was
+//   still theirs: a fallback re-entry racing the bridge did that).
 // - recoverSeconds: from the end of the last fault (the daemon started again, the service up)
 //   to the next bridge the switch made (CHANNEL_BRIDGE), i.e. callers being served again.
 import { sql } from 'kysely';
 import { TERMINAL_ENTRY_STATUSES } from '../../controller/db/types.js';
-import type { ChaosLoad } from './chaos-load.js';
-import { heardCallbackConfirmed } from './chaos-load.js';
-import type { ChaosStack } from './chaos-stack.js';
+import type { Db } from '../../controller/db/index.js';
+import type { LegWatch } from '../helpers/sim-watch.js';
 import type { FaultRecord } from './fault-injectors.js';
+
+/**
+ * What the auditor reads besides Postgres, from the simulator (chaos-load.ts) or from the real
+ * switch's events (realswitch-load.ts): every caller, agent and customer leg the switch reported
+ * (keys `caller:<number>` — the queue-side channel, `agent:<id>`, `cust:<number>`), and what each
+ * caller lived through.
+ */
+export interface AuditedLoad {
+  readonly legs: Pick<LegWatch, 'legs' | 'live' | 'allLive'>;
+  /** Each caller: their number, whether they heard "your callback is registered", whether still on the line. */
+  callerOutcomes(): Array<{ readonly number: string; readonly heardConfirmation: boolean; readonly onLine: boolean }>;
+}
+
+/** The database the system under test writes (the auditor's own pool on it). */
+export interface AuditedStack {
+  readonly db: Db;
+}
 
 export const GRACE_MS = 8_000;
 
@@ -55,7 +74,7 @@ export interface ChaosAudit {
 }
 
 /** Every entry final, no attempt open, no agent held, no leg up, no caller on the line. */
-export async function drained(stack: ChaosStack, load: ChaosLoad): Promise<boolean> {
+export async function drained(stack: AuditedStack, load: AuditedLoad): Promise<boolean> {
   if (load.legs.allLive().length > 0) return false;
   try {
     const db = stack.db.db;
@@ -69,7 +88,7 @@ export async function drained(stack: ChaosStack, load: ChaosLoad): Promise<boole
   }
 }
 
-export async function audit(stack: ChaosStack, load: ChaosLoad, faults: readonly FaultRecord[], t0: number): Promise<ChaosAudit> {
+export async function audit(stack: AuditedStack, load: AuditedLoad, faults: readonly FaultRecord[], t0: number): Promise<ChaosAudit> {
   const db = stack.db.db;
   const auditAt = Date.now();
   const entries = await db.selectFrom('queue_entries').selectAll().orderBy('id').execute();
@@ -80,7 +99,8 @@ export async function audit(stack: ChaosStack, load: ChaosLoad, faults: readonly
   const allLegs = [...legs.legs.values()].flat();
 
   // Confirmed callbacks lost.
-  const confirmed = new Set(load.callers.filter((c) => heardCallbackConfirmed(c.channel)).map((c) => c.number));
+  const outcomes = load.callerOutcomes();
+  const confirmed = new Set(outcomes.filter((c) => c.heardConfirmation).map((c) => c.number));
   for (const e of entries) if (e.kind === 'callback' && e.callback_number) confirmed.add(e.callback_number);
   let confirmedCallbacksLost = 0;
   for (const n of confirmed) {
@@ -88,7 +108,13 @@ export async function audit(stack: ChaosStack, load: ChaosLoad, faults: readonly
     // the line (the fallback after a controller crash) takes their pending callback over and
     // waits in its place (entry-store.ts takeOverCallback); served live, the callback is served.
     const mine = entries.filter((e) => e.callback_number === n);
-    const served = mine.some((e) => e.status === 'completed');
+    // A caller who called again while their callback waited and was connected live no longer
+    // needs it: dispatch ends it `served_live` (attempt-store.ts markBridged). On the real switch a
+    // caller in the "thank you" when their controller died comes back through the fallback and
+    // is served so (the thank-you lasts seconds there; a blink on the simulator).
+    const servedLive = mine.some((e) => e.end_reason === 'served_live')
+      && entries.some((e) => e.kind === 'live' && e.status === 'completed' && e.caller_number?.trim() === n);
+    const served = servedLive || mine.some((e) => e.status === 'completed');
     const byPolicy = mine.some((e) => (e.status === 'expired' || e.status === 'failed')
       && attempts.filter((a) => a.entry_id === e.id).every((a) => a.result !== null && a.result.startsWith('customer_')));
     if (served || byPolicy) continue;
@@ -156,7 +182,7 @@ export async function audit(stack: ChaosStack, load: ChaosLoad, faults: readonly
   const terminal = new Set<string>(TERMINAL_ENTRY_STATUSES);
   const stuck = entries.filter((e) => !terminal.has(e.status));
   for (const e of stuck) findings.push(`entry stuck: ${e.id} ${e.kind} ${e.status} (caller ${e.caller_number ?? '-'})`);
-  const callersUp = load.callers.filter((c) => !c.channel.hungUp);
+  const callersUp = outcomes.filter((c) => c.onLine);
   for (const c of callersUp) findings.push(`caller still on the line: ${c.number}`);
 
   // Recovery: the first bridge after the last fault was over.
@@ -177,7 +203,12 @@ export async function audit(stack: ChaosStack, load: ChaosLoad, faults: readonly
   // A caller who came back and took their own pending callback over ends the new entry
   // (took_over_callback), and one who kept it ends it too (kept_existing_callback): by design.
   const BY_DESIGN = new Set(['took_over_callback', 'kept_existing_callback', 'duplicate_callback']);
-  const twice = [...byChannel.values()].filter((l) => l.filter((e) => !BY_DESIGN.has(e.end_reason ?? '')).length > 1);
+  // Nor is a caller who comes back after their callback was committed (the fallback, when the
+  // controller died during the "thank you"): they had left their live place for the callback,
+  // and the controller meets them with the existing-callback menu (flow/transitions/existing.ts).
+  const leftForCallback = (e: (typeof entries)[number], l: typeof entries): boolean => e.kind === 'callback'
+    && e.callback_requested_at !== null && l.some((o) => o !== e && o.created_at > e.callback_requested_at!);
+  const twice = [...byChannel.values()].filter((l) => l.filter((e) => !BY_DESIGN.has(e.end_reason ?? '') && !leftForCallback(e, l)).length > 1);
   for (const l of twice) {
     findings.push(`caller with ${l.length} entries: ${l.map((e) => `${e.id} ${e.kind} ${e.status} ${e.end_reason ?? ''} place ${e.place}`).join('; ')}`);
     const events = await db.selectFrom('call_events').select(['at', 'event_type', 'entry_id']).where('entry_id', 'in', l.map((e) => e.id)).orderBy('id').execute();
@@ -190,7 +221,7 @@ export async function audit(stack: ChaosStack, load: ChaosLoad, faults: readonly
     recoverSeconds,
     worstRecoverSeconds,
     stats: {
-      callers: load.callers.length,
+      callers: outcomes.length,
       callbacksConfirmed: confirmed.size,
       callbacksCompleted: entries.filter((e) => e.kind === 'callback' && e.status === 'completed').length,
       liveServed: rows[0]!.n,

@@ -11,6 +11,7 @@
 import type { SimChannel } from '../fakeswitch/index.js';
 import { watchLegs, type LegWatch } from '../helpers/sim-watch.js';
 import { promptsPlayed } from '../helpers/controller-harness.js';
+import type { AuditedLoad } from './chaos-auditor.js';
 import { FALLBACK, QUEUE_EXTENSION, sim, type ChaosStack } from './chaos-stack.js';
 
 export interface CallerRecord {
@@ -21,7 +22,7 @@ export interface CallerRecord {
   pressedStar: boolean;
 }
 
-export interface ChaosLoad {
+export interface ChaosLoad extends AuditedLoad {
   readonly legs: LegWatch;
   readonly callers: CallerRecord[];
   /** Stops new arrivals; resolves when the arrival loop has returned. */
@@ -122,6 +123,7 @@ export function startLoad(stack: ChaosStack, rnd: () => number): ChaosLoad {
   })();
   return {
     legs, callers,
+    callerOutcomes: () => callers.map((c) => ({ number: c.number, heardConfirmation: heardCallbackConfirmed(c.channel), onLine: !c.channel.hungUp })),
     async stopArrivals() {
       arriving = false;
       await loop;

@@ -4,10 +4,24 @@
 // caller served or gone, every entry final), and the auditor counts. The stack is closed
 // whatever happens.
 import { prng } from '../helpers/sim-watch.js';
-import { startChaosStack, type ChaosStack, type WorkerFlavour } from './chaos-stack.js';
+import { startChaosStack, type WorkerFlavour } from './chaos-stack.js';
 import { startLoad } from './chaos-load.js';
-import { runFaults, type FaultKind, type FaultRecord } from './fault-injectors.js';
-import { audit, drained, type ChaosAudit } from './chaos-auditor.js';
+import { runFaults, type DaemonName, type FaultKind, type FaultRecord, type FaultTarget } from './fault-injectors.js';
+import { audit, drained, type AuditedLoad, type AuditedStack, type ChaosAudit } from './chaos-auditor.js';
+
+/** A stack a chaos run drives: the simulator's (chaos-stack.ts) or the real switch's (realswitch-stack.ts). */
+export interface RunStack extends FaultTarget, AuditedStack {
+  /** Daemons that exited without a fault killing them (each was started again). */
+  readonly unplannedExits: Array<{ name: DaemonName; code: number | string; at: number; stderr: string }>;
+  /** Warn and error lines the daemons logged. */
+  problemLines(): Array<{ name: DaemonName; level: string; message: string }>;
+}
+
+/** A load a chaos run drives. */
+export interface RunLoad extends AuditedLoad {
+  /** Stops new arrivals; resolves when the arrival loop has returned. */
+  stopArrivals(): Promise<void>;
+}
 
 export interface ChaosOptions {
   readonly seed: number;
@@ -31,7 +45,7 @@ export interface ChaosRunResult {
   /** Seconds from the end of arrivals until everything had drained (the drain timeout if it never did). */
   readonly drainSeconds: number;
   readonly drainedInTime: boolean;
-  readonly unplannedExits: ChaosStack['unplannedExits'];
+  readonly unplannedExits: RunStack['unplannedExits'];
   /** Warn/error lines the daemons logged, by daemon, level and message, with counts. */
   readonly problemLines: Array<{ line: string; count: number }>;
 }
@@ -46,42 +60,52 @@ export function passed(r: ChaosRunResult): boolean {
 }
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosRunResult> {
-  const log = o.log ?? (() => undefined);
-  const rnd = prng(o.seed);
   const stack = await startChaosStack({ worker: o.worker });
   try {
     const t0 = Date.now();
-    const load = startLoad(stack, rnd);
-    // The faults draw from a PRNG of their own (same seed, another stream), so the load's draws
-    // do not shift with how many callers happened to arrive during a fault.
-    const faultRnd = prng(o.seed ^ 0x5eed);
-    const faults = await runFaults(stack, faultRnd, {
-      startMs: (o.warmupS ?? 3) * 1000, endMs: (o.durationS - (o.quietS ?? 8)) * 1000, kinds: o.kinds,
-    }, t0, log);
-    const left = o.durationS * 1000 - (Date.now() - t0);
-    if (left > 0) await new Promise((r) => setTimeout(r, left));
-    await load.stopArrivals();
-    const stopAt = Date.now();
-    log(`  ${((stopAt - t0) / 1000).toFixed(1).padStart(6)} s  arrivals stopped (${load.callers.length} callers); draining`);
-    const deadline = stopAt + (o.drainTimeoutS ?? 90) * 1000;
-    let drainedInTime = false;
-    while (Date.now() < deadline) {
-      if (await drained(stack, load)) {
-        drainedInTime = true;
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 250));
+    const load = startLoad(stack, prng(o.seed));
+    try {
+      return await runPhases(stack, load, o, t0);
+    } finally {
+      load.legs.stop();
     }
-    const drainSeconds = (Date.now() - stopAt) / 1000;
-    const result = await audit(stack, load, faults, t0);
-    load.legs.stop();
-    return {
-      seed: o.seed, faults, audit: result, drainSeconds, drainedInTime,
-      unplannedExits: [...stack.unplannedExits], problemLines: countLines(stack.problemLines().map((l) => `${l.name} ${l.level}: ${l.message}`)),
-    };
   } finally {
     await stack.close();
   }
+}
+
+/**
+ * The phases of a run on a started stack whose load started at `t0`: faults until `durationS -
+ * quietS`, arrivals until `durationS`, the drain, the audit. The caller closes the stack.
+ */
+export async function runPhases(stack: RunStack, load: RunLoad, o: ChaosOptions, t0: number): Promise<ChaosRunResult> {
+  const log = o.log ?? (() => undefined);
+  // The faults draw from a PRNG of their own (same seed, another stream), so the load's draws
+  // do not shift with how many callers happened to arrive during a fault.
+  const faultRnd = prng(o.seed ^ 0x5eed);
+  const faults = await runFaults(stack, faultRnd, {
+    startMs: (o.warmupS ?? 3) * 1000, endMs: (o.durationS - (o.quietS ?? 8)) * 1000, kinds: o.kinds,
+  }, t0, log);
+  const left = o.durationS * 1000 - (Date.now() - t0);
+  if (left > 0) await new Promise((r) => setTimeout(r, left));
+  await load.stopArrivals();
+  const stopAt = Date.now();
+  log(`  ${((stopAt - t0) / 1000).toFixed(1).padStart(6)} s  arrivals stopped (${load.callerOutcomes().length} callers); draining`);
+  const deadline = stopAt + (o.drainTimeoutS ?? 90) * 1000;
+  let drainedInTime = false;
+  while (Date.now() < deadline) {
+    if (await drained(stack, load)) {
+      drainedInTime = true;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const drainSeconds = (Date.now() - stopAt) / 1000;
+  const result = await audit(stack, load, faults, t0);
+  return {
+    seed: o.seed, faults, audit: result, drainSeconds, drainedInTime,
+    unplannedExits: [...stack.unplannedExits], problemLines: countLines(stack.problemLines().map((l) => `${l.name} ${l.level}: ${l.message}`)),
+  };
 }
 
 function countLines(lines: string[]): Array<{ line: string; count: number }> {

@@ -19,6 +19,7 @@ import { createDb, migrateToLatest, type Db } from '../../controller/db/index.js
 import { syncConfig } from '../../controller/db/config-sync.js';
 import { parseConfig } from '../../controller/config/index.js';
 import { changeAgentStatus } from '../../controller/service/agent-ops.js';
+import type { DaemonName, FaultTarget } from './fault-injectors.js';
 import { startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from './private-services.js';
 
 export const TIME_SCALE = 0.01;
@@ -53,9 +54,9 @@ agents:
 ${AGENT_IDS.map((id) => `  - { id: ${id}, contact: loopback/agent-${id}, busyDelaySeconds: 1, noAnswerDelaySeconds: 1, rejectDelaySeconds: 1, tiers: [{ queue: chaos }] }`).join('\n')}
 `;
 
-export type DaemonName = 'controller' | 'worker';
+export type { DaemonName } from './fault-injectors.js';
 
-export interface ChaosStack {
+export interface ChaosStack extends FaultTarget {
   readonly fs: FakeSwitch;
   readonly pg: PrivatePostgres;
   readonly redis: PrivateRedis;
@@ -66,10 +67,6 @@ export interface ChaosStack {
   readonly unplannedExits: Array<{ name: DaemonName; code: number | string; at: number; stderr: string }>;
   /** Warn and error lines the daemons logged (for the report: what the faults made them say). */
   problemLines(): Array<{ name: DaemonName; level: string; message: string }>;
-  /** SIGKILL the daemon; it stays down until `start(name)`. */
-  kill(name: DaemonName): Promise<void>;
-  /** Starts the daemon and resolves when it says it is up. */
-  start(name: DaemonName): Promise<void>;
   /** SIGTERM both daemons, stop the simulator and the private services, remove the files. */
   close(): Promise<void>;
 }
@@ -167,6 +164,7 @@ export async function startChaosStack(o: { worker?: WorkerFlavour } = {}): Promi
         await d.kill();
       },
       start,
+      dropWorkerEsl: () => fs.dropInboundConnections(),
       close: closeAll,
     };
   } catch (err) {

@@ -8,8 +8,24 @@
 // - redis-flush:     FLUSHALL, then kill and start redis-server (it keeps nothing on disk);
 // - postgres-crash:  `pg_ctl stop -m immediate` (every backend killed, WAL recovery at start), start;
 // - postgres-restart:`pg_ctl stop -m fast` then start;
-// - esl-drop:        the switch closes the worker's inbound ESL connection(s), no notice.
-import type { ChaosStack } from './chaos-stack.js';
+// - esl-drop:        the worker's inbound ESL connection(s) closed under it, no notice (the
+//                    simulator closes them; on the real switch a proxy in between does).
+// The same injectors serve the simulator's stack (chaos-stack.ts) and the real switch's
+// (realswitch-stack.ts): each implements FaultTarget.
+
+export type DaemonName = 'controller' | 'worker';
+
+/** What the faults act on. */
+export interface FaultTarget {
+  /** SIGKILL the daemon; it stays down until `start(name)`. */
+  kill(name: DaemonName): Promise<void>;
+  /** Starts the daemon and resolves when it says it is up. */
+  start(name: DaemonName): Promise<void>;
+  readonly redis: { flushAndRestart(): Promise<void> };
+  readonly pg: { restart(mode: 'immediate' | 'fast'): Promise<void> };
+  /** Closes the worker's inbound ESL connection(s) under it. */
+  dropWorkerEsl(): void;
+}
 
 export const FAULT_KINDS = ['worker-kill', 'controller-kill', 'redis-flush', 'postgres-crash', 'postgres-restart', 'esl-drop'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -24,7 +40,7 @@ export interface FaultRecord {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function inject(stack: ChaosStack, kind: FaultKind, downMs: number): Promise<void> {
+async function inject(stack: FaultTarget, kind: FaultKind, downMs: number): Promise<void> {
   switch (kind) {
     case 'worker-kill':
     case 'controller-kill': {
@@ -44,7 +60,7 @@ async function inject(stack: ChaosStack, kind: FaultKind, downMs: number): Promi
       await stack.pg.restart('fast');
       return;
     case 'esl-drop':
-      stack.fs.dropInboundConnections();
+      stack.dropWorkerEsl();
       return;
   }
 }
@@ -61,7 +77,7 @@ export interface FaultPlan {
  * Runs faults until the plan's end; resolves with what was done once the last one is over
  * (its daemon started again). `t0` is the run's start (Date.now()).
  */
-export async function runFaults(stack: ChaosStack, rnd: () => number, plan: FaultPlan, t0: number, log: (line: string) => void): Promise<FaultRecord[]> {
+export async function runFaults(stack: FaultTarget, rnd: () => number, plan: FaultPlan, t0: number, log: (line: string) => void): Promise<FaultRecord[]> {
   const kinds = plan.kinds ?? FAULT_KINDS;
   const done: FaultRecord[] = [];
   const now = (): number => Date.now() - t0;

@@ -1,12 +1,15 @@
 // `npm run chaos -- [--seed N] [--runs 3] [--duration 60] [--faults worker-kill,redis-flush]
-// [--worker qcb|test-process]`:
+// [--worker qcb|test-process] [--switch sim|real]`:
 // the chaos suite (issue 11 item 3). Each run starts private Postgres and Redis, the controller
 // and the worker as processes and the FreeSWITCH simulator, runs callers and agents while
 // faults hit at random points (seeded), lets everything drain, and prints what the auditor
-// counted (chaos-auditor.ts). Run k uses seed N + k - 1. Exit status 1 when any count of any
+// counted (chaos-auditor.ts). `--switch real`: the same on a real FreeSWITCH (the real-switch
+// lab, one for all runs; realswitch-run.ts), `qcb run worker` only. Run k uses seed N + k - 1. Exit status 1 when any count of any
 // run is not zero (or a run never served a caller again after its last fault).
 import { parseArgs } from 'node:util';
-import { runChaos, formatRun, passed, type ChaosRunResult } from './chaos-run.js';
+import { runChaos, formatRun, passed, type ChaosOptions, type ChaosRunResult } from './chaos-run.js';
+import { runRealChaos } from './realswitch-run.js';
+import { acquireLab, LAB_ENV_VAR, type LabHandle } from '../realswitch/lab/lab-env.js';
 import { FAULT_KINDS, type FaultKind } from './fault-injectors.js';
 
 // Ctrl-C or a kill: exit through process.exit, so the 'exit' handlers stop the private
@@ -23,8 +26,12 @@ const { values } = parseArgs({
     worker: { type: 'string', default: 'qcb' },
   },
 });
-if (values.switch !== 'sim') {
-  console.error(`--switch ${values.switch}: only the simulator flavour (sim) is built so far`);
+if (values.switch !== 'sim' && values.switch !== 'real') {
+  console.error(`--switch ${values.switch}: sim (the FreeSWITCH simulator) or real (FreeSWITCH at FS_PREFIX, default /opt/fs)`);
+  process.exit(2);
+}
+if (values.switch === 'real' && values.worker !== 'qcb') {
+  console.error('--switch real runs `qcb run worker` only');
   process.exit(2);
 }
 if (values.worker !== 'qcb' && values.worker !== 'test-process') {
@@ -47,14 +54,38 @@ if (!Number.isInteger(seed) || !(runs >= 1) || !(durationS >= 15)) {
   process.exit(2);
 }
 
-console.log(`chaos: ${runs} run(s) of ${durationS} s, seed ${seed}, worker ${worker}${kinds ? `, faults ${kinds.join(',')}` : ''}`);
+let lab: LabHandle | undefined;
+let labPid: number | undefined;
+if (values.switch === 'real') {
+  lab = await acquireLab();
+  if (!lab.ok) {
+    console.error(`--switch real: no FreeSWITCH: ${lab.reason}`);
+    process.exit(2);
+  }
+  // Ctrl-C or a kill exits through process.exit: a FreeSWITCH we started must not outlive us
+  // (the next lab would find port 8021 taken). A lab handed to us (QCB_FS_LAB) is not ours.
+  labPid = lab.ok && !process.env[LAB_ENV_VAR] ? lab.env.pid : undefined;
+  process.once('exit', () => {
+    if (labPid === undefined) return;
+    try {
+      process.kill(labPid, 'SIGKILL');
+    } catch { /* already gone */ }
+  });
+}
+console.log(`chaos: ${runs} run(s) of ${durationS} s, seed ${seed}, switch ${values.switch}, worker ${worker}${kinds ? `, faults ${kinds.join(',')}` : ''}`);
 const results: ChaosRunResult[] = [];
-for (let k = 0; k < runs; k++) {
-  const runSeed = seed + k;
-  console.log(`\nrun ${k + 1}/${runs} (seed ${runSeed})`);
-  const r = await runChaos({ seed: runSeed, durationS, kinds, worker, log: (l) => console.log(l) });
-  results.push(r);
-  console.log(formatRun(r));
+try {
+  for (let k = 0; k < runs; k++) {
+    const runSeed = seed + k;
+    console.log(`\nrun ${k + 1}/${runs} (seed ${runSeed})`);
+    const o: ChaosOptions = { seed: runSeed, durationS, kinds, worker, log: (l) => console.log(l) };
+    const r = lab?.ok ? await runRealChaos(lab.env, o) : await runChaos(o);
+    results.push(r);
+    console.log(formatRun(r));
+  }
+} finally {
+  if (lab?.ok) await lab.release();
+  labPid = undefined;
 }
 const secs = (s: number | null): string => (s === null ? 'never' : s.toFixed(1));
 console.log('\nsummary');

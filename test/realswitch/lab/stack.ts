@@ -27,6 +27,14 @@ export interface StackOptions {
   readonly nodeYaml?: string;
   /** More environment for the controller and the workers (e.g. agents' QCB_AGENT_PIN_<ID>). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * A Postgres database (empty; migrated here) and a Redis of the caller's own instead of a new
+   * database on the shared server and the shared Redis: the chaos suite's private services,
+   * which it may crash and flush (test/chaos/private-services.ts). Not dropped at close.
+   */
+  readonly services?: { readonly databaseUrl: string; readonly redisUrl: string };
+  /** The ESL port our daemons' config names instead of the lab's (a proxy in between). */
+  readonly eslPort?: number;
 }
 
 /** A JSON log line of one of our daemons. */
@@ -47,19 +55,21 @@ export class Stack {
   readonly extraWorkers: Daemon[] = [];
   /** `qcb run admin`, once startAdmin() started it. */
   admin: Daemon | undefined;
-  readonly #testDb: TestDatabase;
+  readonly #testDb: Pick<TestDatabase, 'url' | 'drop'>;
+  readonly #redisUrl: string;
   readonly #tmp: string;
   readonly #logStart: number;
   readonly #callers: Caller[] = [];
   readonly #extraEnv: Readonly<Record<string, string>> | undefined;
 
   private constructor(init: {
-    lab: LabEnv; db: Db; testDb: TestDatabase; observer: SwitchObserver; configPath: string; prefix: string; controllerPort: number;
+    lab: LabEnv; db: Db; testDb: Pick<TestDatabase, 'url' | 'drop'>; redisUrl: string; observer: SwitchObserver; configPath: string; prefix: string; controllerPort: number;
     controller: Daemon; worker: Daemon; tmp: string; logStart: number; extraEnv?: Readonly<Record<string, string>>;
   }) {
     this.lab = init.lab;
     this.db = init.db;
     this.#testDb = init.testDb;
+    this.#redisUrl = init.redisUrl;
     this.observer = init.observer;
     this.configPath = init.configPath;
     this.prefix = init.prefix;
@@ -72,7 +82,8 @@ export class Stack {
   }
 
   static async start(lab: LabEnv, o: StackOptions): Promise<Stack> {
-    const testDb = await createTestDatabase('qcb_rs');
+    const testDb = o.services ? { url: o.services.databaseUrl, drop: async () => undefined } : await createTestDatabase('qcb_rs');
+    const redisUrl = o.services?.redisUrl ?? REDIS_URL;
     const db = createDb(testDb.url, { applicationName: 'qcb-realswitch-test', max: 4 });
     const tmp = mkdtempSync(join(tmpdir(), 'qcb-stack-'));
     let observer: SwitchObserver | undefined;
@@ -84,7 +95,7 @@ export class Stack {
       const prefix = `qcbrs-${randomBytes(4).toString('hex')}`;
       observer = await SwitchObserver.connect(lab.eslPort, lab.eslPassword);
       await observer.api(`global_setvar qcb_controller_address=127.0.0.1:${controllerPort}`);
-      const env = { configPath, databaseUrl: testDb.url, redisUrl: REDIS_URL, extraEnv: o.env };
+      const env = { configPath, databaseUrl: testDb.url, redisUrl, extraEnv: o.env };
       const controller = spawnController(env);
       const worker = spawnQcbWorker({ ...env, eslPassword: lab.eslPassword }, prefix);
       try {
@@ -94,7 +105,7 @@ export class Stack {
         throw err;
       }
       const logStart = statSync(lab.logFile).size;
-      return new Stack({ lab, db, testDb, observer, configPath, prefix, controllerPort, controller, worker, tmp, logStart, extraEnv: o.env });
+      return new Stack({ lab, db, testDb, redisUrl, observer, configPath, prefix, controllerPort, controller, worker, tmp, logStart, extraEnv: o.env });
     } catch (err) {
       await observer?.close();
       await db.close();
@@ -105,7 +116,7 @@ export class Stack {
   }
 
   #env() {
-    return { configPath: this.configPath, databaseUrl: this.#testDb.url, redisUrl: REDIS_URL, extraEnv: this.#extraEnv };
+    return { configPath: this.configPath, databaseUrl: this.#testDb.url, redisUrl: this.#redisUrl, extraEnv: this.#extraEnv };
   }
 
   /** A caller dialling a queue extension (a loopback channel into the queue_callback context). */
@@ -249,7 +260,7 @@ export class Stack {
       ['observer', () => this.observer.close()],
       ['database pool', () => this.db.close()],
       ['database', () => this.#testDb.drop()],
-      ['redis', () => removePrefix(REDIS_URL, this.prefix)],
+      ['redis', () => removePrefix(this.#redisUrl, this.prefix)],
     ];
     const failed: string[] = [];
     for (const [what, step] of steps) {
@@ -269,7 +280,7 @@ function configYaml(lab: LabEnv, controllerPort: number, o: StackOptions): strin
   nodes:
     - name: fs1
       host: 127.0.0.1
-      eslPort: ${lab.eslPort}
+      eslPort: ${o.eslPort ?? lab.eslPort}
 ${o.nodeYaml ?? ''}
 controller:
   listen: { host: 127.0.0.1, port: ${controllerPort} }
