@@ -20,7 +20,7 @@ import { syncConfig } from '../../controller/db/config-sync.js';
 import { parseConfig } from '../../controller/config/index.js';
 import { changeAgentStatus } from '../../controller/service/agent-ops.js';
 import type { DaemonName, FaultTarget } from './fault-injectors.js';
-import { startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from './private-services.js';
+import { startPrivateServices, teardownList, type PrivatePostgres, type PrivateRedis } from './private-services.js';
 
 export const TIME_SCALE = 0.01;
 /** Simulated milliseconds for `ms` real ones. */
@@ -74,25 +74,19 @@ export interface ChaosStack extends FaultTarget {
 export type WorkerFlavour = 'qcb' | 'test-process';
 
 export async function startChaosStack(o: { worker?: WorkerFlavour } = {}): Promise<ChaosStack> {
-  const cleanups: Array<() => Promise<unknown> | unknown> = [];
-  const closeAll = async (): Promise<void> => {
-    for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch(() => undefined);
-  };
+  const teardown = teardownList();
   try {
-    const pg = await startPrivatePostgres();
-    cleanups.push(() => pg.stop());
-    const redis = await startPrivateRedis();
-    cleanups.push(() => redis.stop());
+    const { pg, redis } = await startPrivateServices(teardown);
     const fs = await FakeSwitch.start({ timeScale: TIME_SCALE });
-    cleanups.push(() => fs.stop());
+    teardown.add(() => fs.stop());
     const controllerPort = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'qcb-chaos-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    teardown.add(() => rmSync(dir, { recursive: true, force: true }));
     const text = yaml(fs.inboundPort, controllerPort);
     const configPath = join(dir, 'qcb.yaml');
     writeFileSync(configPath, text);
     const db = createDb(pg.url, { max: 4 });
-    cleanups.push(() => db.close());
+    teardown.add(() => db.close());
     await migrateToLatest(db.db);
     await syncConfig(db.db, parseConfig(text, { DATABASE_URL: pg.url, REDIS_URL: redis.url, ESL_PASSWORD: 'ClueCon' }));
     for (const id of AGENT_IDS) await changeAgentStatus(db.db, id, 'login');
@@ -145,7 +139,7 @@ export async function startChaosStack(o: { worker?: WorkerFlavour } = {}): Promi
         }
       }
     };
-    cleanups.push(async () => {
+    teardown.add(async () => {
       closing = true;
       await Promise.all(Object.values(running).map((d) => d?.stop(5000)));
     });
@@ -165,10 +159,10 @@ export async function startChaosStack(o: { worker?: WorkerFlavour } = {}): Promi
       },
       start,
       dropWorkerEsl: () => fs.dropInboundConnections(),
-      close: closeAll,
+      close: teardown.run,
     };
   } catch (err) {
-    await closeAll();
+    await teardown.run();
     throw err;
   }
 }

@@ -164,3 +164,26 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     },
   };
 }
+
+/**
+ * Teardown steps registered as a chaos stack is built, run in reverse by `run()` whatever
+ * happened (each step's failure is swallowed: a stack half built must still be taken down).
+ */
+export function teardownList(): { add(step: () => unknown): void; run(): Promise<void> } {
+  const steps: Array<() => unknown> = [];
+  return {
+    add: (step) => { steps.push(step); },
+    run: async () => {
+      for (const step of steps.splice(0).reverse()) await Promise.resolve().then(step).catch(() => undefined);
+    },
+  };
+}
+
+/** Both private servers, each registered for teardown as soon as it is up. */
+export async function startPrivateServices(teardown: { add(step: () => unknown): void }): Promise<{ pg: PrivatePostgres; redis: PrivateRedis }> {
+  const pg = await startPrivatePostgres();
+  teardown.add(() => pg.stop());
+  const redis = await startPrivateRedis();
+  teardown.add(() => redis.stop());
+  return { pg, redis };
+}

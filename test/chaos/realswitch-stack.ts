@@ -11,7 +11,7 @@ import { Stack } from '../realswitch/lab/stack.js';
 import type { RunStack } from './chaos-run.js';
 import type { DaemonName } from './fault-injectors.js';
 import { startEslProxy, type EslProxy } from './esl-proxy.js';
-import { startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from './private-services.js';
+import { startPrivateServices, teardownList, type PrivatePostgres, type PrivateRedis } from './private-services.js';
 
 /** The shipped dialplan's queue extensions are 8000-8009 (freeswitch/dialplan/queue_callback.xml). */
 export const REAL_QUEUE_EXTENSION = '8008';
@@ -43,23 +43,17 @@ export interface RealChaosStack extends RunStack {
 }
 
 export async function startRealChaosStack(lab: LabEnv): Promise<RealChaosStack> {
-  const cleanups: Array<() => Promise<unknown> | unknown> = [];
-  const closeAll = async (): Promise<void> => {
-    for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch(() => undefined);
-  };
+  const teardown = teardownList();
   try {
-    const pg = await startPrivatePostgres();
-    cleanups.push(() => pg.stop());
-    const redis = await startPrivateRedis();
-    cleanups.push(() => redis.stop());
+    const { pg, redis } = await startPrivateServices(teardown);
     const proxy: EslProxy = await startEslProxy({ host: '127.0.0.1', port: lab.eslPort });
-    cleanups.push(() => proxy.close());
+    teardown.add(() => proxy.close());
     const stack = await Stack.start(lab, {
       yaml, services: { databaseUrl: pg.url, redisUrl: redis.url }, eslPort: proxy.port,
       workerYaml: '  concurrency: 10',
     });
     let closing = false;
-    cleanups.push(async () => {
+    teardown.add(async () => {
       closing = true;
       await stack.close();
     });
@@ -116,10 +110,10 @@ export async function startRealChaosStack(lab: LabEnv): Promise<RealChaosStack> 
       },
       start,
       dropWorkerEsl: () => void proxy.dropAll(),
-      close: closeAll,
+      close: teardown.run,
     };
   } catch (err) {
-    await closeAll();
+    await teardown.run();
     throw err;
   }
 }
